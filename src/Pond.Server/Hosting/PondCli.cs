@@ -1,0 +1,127 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Pond.Storage;
+using Pond.Workspaces;
+using Spectre.Console;
+
+namespace Pond.Server.Hosting;
+
+/// <summary>The command line. Verbs are thin: they call the same services the server uses.</summary>
+internal static class PondCli
+{
+    private static readonly Option<string?> DbOption = new("--db")
+    {
+        Description = "Database: a PostgreSQL connection string (Host=…;Database=…;Username=… or postgres://…). Default: SQLite in the data folder. Env: POND_DB.",
+        Recursive = true,
+    };
+
+    private static readonly Option<string?> DataOption = new("--data")
+    {
+        Description = "Data folder for the embedded SQLite database. Default: ./data. Env: POND_DATA.",
+        Recursive = true,
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("Pond — private-domain customer operations. Without a verb, runs `serve`.");
+        root.Options.Add(DbOption);
+        root.Options.Add(DataOption);
+
+        var serve = ServeCommand();
+        root.Subcommands.Add(serve);
+        root.Subcommands.Add(MigrateCommand());
+        root.Subcommands.Add(UserCommand());
+        foreach (var option in serve.Options)
+            root.Options.Add(option);
+        root.Action = serve.Action;
+
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    internal static PondOptions Options(ParseResult parse)
+    {
+        var options = new PondOptions();
+        if (parse.GetValue(DbOption) is { } db)
+            options = options with { Db = db };
+        if (parse.GetValue(DataOption) is { } data)
+            options = options with { DataDirectory = data };
+        return options;
+    }
+
+    private static Command ServeCommand()
+    {
+        var urls = new Option<string?>("--urls") { Description = "Where to listen. Default: http://127.0.0.1:5080. Env: POND_URLS." };
+        var command = new Command("serve", "Run the HTTP API, the web console and the background engines.") { urls };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = Options(parse);
+            if (parse.GetValue(urls) is { } u)
+                options = options with { Urls = u };
+            var app = await PondHost.CreateAsync(options);
+            var database = app.Services.GetRequiredService<Database>();
+            await app.StartAsync(cancellationToken);
+            AnsiConsole.MarkupLineInterpolated($"[green]Pond is running[/] at [link]{string.Join(", ", app.Urls)}[/] on {database.Description}");
+            await app.WaitForShutdownAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command MigrateCommand()
+    {
+        var to = new Option<int?>("--to") { Description = "Stop at this schema version (default: the latest)." };
+        var command = new Command("migrate", "Apply pending schema migrations and exit.") { to };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var services = CoreServices(Options(parse));
+            var runner = services.GetRequiredService<MigrationRunner>();
+            var applied = await runner.MigrateAsync(parse.GetValue(to), cancellationToken);
+            AnsiConsole.MarkupLineInterpolated($"Applied {applied.Count} migration(s); schema is at version {await runner.CurrentVersionAsync(cancellationToken)}.");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command UserCommand()
+    {
+        var email = new Option<string>("--email") { Description = "The person's email (their sign-in name).", Required = true };
+        var workspace = new Option<string>("--workspace") { Description = "Workspace slug; created if it does not exist.", Required = true };
+        var password = new Option<string?>("--password") { Description = "Password for a new user (at least 8 characters). Env: POND_PASSWORD. Asked for if missing." };
+        var role = new Option<string>("--role") { Description = "owner, admin, operator, staff or analyst.", DefaultValueFactory = _ => Roles.Owner };
+        var name = new Option<string?>("--workspace-name") { Description = "Display name for a new workspace (default: the slug)." };
+        var add = new Command("add", "Add a person to a workspace (creating either if new).") { email, workspace, password, role, name };
+        add.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var services = CoreServices(Options(parse));
+            await services.GetRequiredService<MigrationRunner>().MigrateAsync(cancellationToken: cancellationToken);
+            var workspaces = services.GetRequiredService<WorkspaceService>();
+            var slug = parse.GetValue(workspace)!;
+            var ws = await workspaces.FindWorkspaceBySlugAsync(slug)
+                ?? await workspaces.CreateWorkspaceAsync(slug, parse.GetValue(name) ?? slug);
+            var secret = parse.GetValue(password) ?? Environment.GetEnvironmentVariable("POND_PASSWORD");
+            if (secret is null && !Console.IsInputRedirected)
+                secret = AnsiConsole.Prompt(new TextPrompt<string>("Password:").Secret());
+            try
+            {
+                var user = await workspaces.AddMemberAsync(ws.Id, parse.GetValue(email)!, secret, parse.GetValue(role)!, actor: "cli");
+                AnsiConsole.MarkupLineInterpolated($"[green]{user.Email}[/] is {parse.GetValue(role)} of workspace [bold]{ws.Slug}[/].");
+                return 0;
+            }
+            catch (ValidationFailedException e)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+                return 2;
+            }
+        });
+        return new Command("user", "Manage the people who sign in to the console.") { add };
+    }
+
+    /// <summary>The engine-side services without the web host, for CLI verbs.</summary>
+    internal static ServiceProvider CoreServices(PondOptions options)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        services.AddPondCore(options.ConnectionString);
+        return services.BuildServiceProvider();
+    }
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Localization;
+using Pond.Server.Auth;
+using Pond.Server.Components;
+using Pond.Storage;
+
+namespace Pond.Server.Hosting;
+
+/// <summary>Builds the Pond web host: the same for `pond serve`, the tests and the benchmarks.</summary>
+internal static class PondHost
+{
+    public static readonly CultureInfo[] Cultures = [new("zh-CN"), new("en")];
+
+    public static async Task<WebApplication> CreateAsync(PondOptions options, Action<IServiceCollection>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+        });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Keys live in the data folder, readable only by whoever can read the database anyway.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 4 * 1024 * 1024);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddPondCore(options.ConnectionString);
+        services.AddPondAuth();
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddOpenApi();
+        services.AddSingleton<Localization.Text>();
+        services.AddAntiforgery();
+        services.AddDataProtection()
+            .SetApplicationName("pond")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Path.GetFullPath(options.DataDirectory), "keys")));
+        services.AddRazorComponents();
+        services.AddHttpContextAccessor();
+
+        // Features: each registers its services here and maps its endpoints below.
+
+        configure?.Invoke(services);
+
+        var app = builder.Build();
+        await app.Services.GetRequiredService<MigrationRunner>().MigrateAsync();
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRequestLocalization(o =>
+        {
+            o.DefaultRequestCulture = new RequestCulture("zh-CN");
+            o.SupportedCultures = Cultures;
+            o.SupportedUICultures = Cultures;
+            o.RequestCultureProviders = [new CookieRequestCultureProvider(), new AcceptLanguageHeaderRequestCultureProvider()];
+        });
+        app.UseStaticFiles();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
+
+        app.MapRazorComponents<App>();
+        return app;
+    }
+}

@@ -1,0 +1,20 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Pond.Storage;
+using Pond.Workspaces;
+
+namespace Pond;
+
+public static class PondServices
+{
+    /// <summary>Registers the engine-side services every host (server, CLI verbs, tests, bench) needs.</summary>
+    public static IServiceCollection AddPondCore(this IServiceCollection services, string connectionString)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(new Database(connectionString));
+        services.AddSingleton<MigrationRunner>();
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<WorkspaceService>();
+        return services;
+    }
+}
