@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
+using Pond.Server.Demo;
 using Pond.Storage;
 using Pond.Workspaces;
 using Spectre.Console;
@@ -31,6 +32,7 @@ internal static class PondCli
         root.Subcommands.Add(serve);
         root.Subcommands.Add(MigrateCommand());
         root.Subcommands.Add(UserCommand());
+        root.Subcommands.Add(DemoCommand());
         foreach (var option in serve.Options)
             root.Options.Add(option);
         root.Action = serve.Action;
@@ -51,7 +53,8 @@ internal static class PondCli
     private static Command ServeCommand()
     {
         var urls = new Option<string?>("--urls") { Description = "Where to listen. Default: http://127.0.0.1:5080. Env: POND_URLS." };
-        var command = new Command("serve", "Run the HTTP API, the web console and the background engines.") { urls };
+        var demo = new Option<bool>("--demo") { Description = "Load the demo brand first if the database has none." };
+        var command = new Command("serve", "Run the HTTP API, the web console and the background engines.") { urls, demo };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = Options(parse);
@@ -59,8 +62,12 @@ internal static class PondCli
                 options = options with { Urls = u };
             var app = await PondHost.CreateAsync(options);
             var database = app.Services.GetRequiredService<Database>();
+            var loadedDemo = parse.GetValue(demo) && !await DemoBrand.IsLoadedAsync(database)
+                && await LoadDemoAsync(app.Services, DemoBrand.DefaultCustomers, cancellationToken) == 0;
             await app.StartAsync(cancellationToken);
             AnsiConsole.MarkupLineInterpolated($"[green]Pond is running[/] at [link]{string.Join(", ", app.Urls)}[/] on {database.Description}");
+            if (parse.GetValue(demo))
+                AnsiConsole.MarkupLineInterpolated($"Demo sign-in: [bold]{DemoCatalog.OwnerEmail}[/] / [bold]{DemoCatalog.Password}[/]{(loadedDemo ? "" : " (demo already loaded)")}");
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;
         });
@@ -114,6 +121,46 @@ internal static class PondCli
             }
         });
         return new Command("user", "Manage the people who sign in to the console.") { add };
+    }
+
+    private static Command DemoCommand()
+    {
+        var customers = new Option<int>("--customers") { Description = "How many customers the demo brand has.", DefaultValueFactory = _ => DemoBrand.DefaultCustomers };
+        var command = new Command("demo", "Load the demo brand (a women's fashion label) into the database.") { customers };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var services = CoreServices(Options(parse));
+            await services.GetRequiredService<MigrationRunner>().MigrateAsync(cancellationToken: cancellationToken);
+            return await LoadDemoAsync(services, parse.GetValue(customers), cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> LoadDemoAsync(IServiceProvider services, int customers, CancellationToken cancellationToken)
+    {
+        var brand = ActivatorUtilities.CreateInstance<DemoBrand>(services);
+        try
+        {
+            DemoBrand.Result? result = null;
+            await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(async context =>
+                {
+                    var task = context.AddTask($"Loading demo brand ({customers:N0} customers)", maxValue: 1.0);
+                    result = await brand.LoadAsync(customers, new Progress<double>(p => task.Value = p), cancellationToken);
+                    task.Value = 1.0;
+                });
+            AnsiConsole.MarkupLineInterpolated(
+                $"Loaded [bold]{result!.Workspace.Name}[/]: {result.Customers:N0} customers, {result.Events:N0} events, {result.Staff} staff, {result.Groups} groups.");
+            AnsiConsole.MarkupLineInterpolated($"Sign in as [bold]{DemoCatalog.OwnerEmail}[/] / [bold]{DemoCatalog.Password}[/] (also {DemoCatalog.StaffEmail}, {DemoCatalog.AnalystEmail}).");
+            AnsiConsole.MarkupLineInterpolated($"Tracking API write key: [bold]{result.WriteKey}[/]   Admin API secret key: [bold]{result.SecretKey}[/]");
+            return 0;
+        }
+        catch (ConflictException e)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]{e.Message}[/]");
+            return 1;
+        }
     }
 
     /// <summary>The engine-side services without the web host, for CLI verbs.</summary>

@@ -1,0 +1,83 @@
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pond.Server.Demo;
+using Pond.Storage;
+using Pond.Tests.Infrastructure;
+using Pond.Workspaces;
+
+namespace Pond.Tests.Demo;
+
+public sealed class DemoBrandTests
+{
+    private static async Task<(Database Database, DemoBrand.Result Result)> LoadAsync(DbEngine engine, int customers)
+    {
+        var database = await TestDatabase.CreateMigratedAsync(engine);
+        var workspaces = new WorkspaceService(database, TimeProvider.System, new AuditLog(database, TimeProvider.System));
+        var result = await new DemoBrand(database, workspaces, TimeProvider.System).LoadAsync(customers);
+        return (database, result);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task Load_GivesEveryCustomerTheDepthOfTheirDeepestLiveRelationship(DbEngine engine)
+    {
+        var (database, result) = await LoadAsync(engine, 1_500);
+        using var _ = database;
+        await using var connection = await database.OpenAsync();
+
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM customers")).ShouldBe(1_500);
+        result.Events.ShouldBeGreaterThan(1_500 * 5);
+
+        var wrongDepth = await connection.ExecuteScalarAsync<long>(
+            """
+            SELECT COUNT(*) FROM customers c
+            WHERE c.depth <> COALESCE((
+                SELECT MAX(CASE ca.kind WHEN 'wecom_account' THEN 3 WHEN 'wechat_account' THEN 3 WHEN 'group_chat' THEN 2 WHEN 'official_account' THEN 1 ELSE 0 END)
+                FROM relationships r JOIN carriers ca ON ca.id = r.carrier_id
+                WHERE r.customer_id = c.id AND r.state = 'active'), 0)
+            """);
+        wrongDepth.ShouldBe(0);
+
+        var depths = (await connection.QueryAsync<long>("SELECT DISTINCT depth FROM customers")).ToList();
+        depths.ShouldContain(3L);
+        depths.ShouldContain(2L);
+        depths.ShouldContain(1L);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task Load_RecordsOrdersConsistentlyWithTheCustomersFirstAndLastOrder(DbEngine engine)
+    {
+        var (database, _) = await LoadAsync(engine, 800);
+        using var __ = database;
+        await using var connection = await database.OpenAsync();
+
+        var mismatched = await connection.ExecuteScalarAsync<long>(
+            """
+            SELECT COUNT(*) FROM customers c
+            WHERE COALESCE(c.first_order_at, -1) <> COALESCE((SELECT MIN(e.occurred_at) FROM customer_events e WHERE e.customer_id = c.id AND e.name = 'Order Completed'), -1)
+               OR COALESCE(c.last_order_at, -1) <> COALESCE((SELECT MAX(e.occurred_at) FROM customer_events e WHERE e.customer_id = c.id AND e.name = 'Order Completed'), -1)
+            """);
+        mismatched.ShouldBe(0);
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM customers WHERE first_order_at IS NOT NULL")).ShouldBeGreaterThan(100);
+    }
+
+    [Fact]
+    public async Task Load_IsDeterministic_AndRefusesToLoadTwice()
+    {
+        var (first, result) = await LoadAsync(DbEngine.Sqlite, 300);
+        var (second, _) = await LoadAsync(DbEngine.Sqlite, 300);
+        using var a = first;
+        using var b = second;
+
+        const string names = "SELECT display_name || '|' || traits FROM customers ORDER BY display_name, traits";
+        await using var one = await first.OpenAsync();
+        await using var two = await second.OpenAsync();
+        (await one.QueryAsync<string>(names)).ShouldBe(await two.QueryAsync<string>(names));
+
+        var workspaces = new WorkspaceService(first, TimeProvider.System, new AuditLog(first, TimeProvider.System));
+        await Should.ThrowAsync<ConflictException>(() => new DemoBrand(first, workspaces, TimeProvider.System).LoadAsync(300));
+        (await workspaces.VerifyPasswordAsync(DemoCatalog.OwnerEmail, DemoCatalog.Password)).ShouldNotBeNull();
+        result.WriteKey.ShouldStartWith("wk_");
+    }
+}
