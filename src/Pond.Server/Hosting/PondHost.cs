@@ -55,7 +55,7 @@ internal static class PondHost
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseWhen(c => !AuthSetup.IsApiRequest(c.Request), console => console.UseStatusCodePagesWithReExecute("/error/{0}"));
+        app.UseConsoleErrorPages();
         app.UseRequestLocalization(o =>
         {
             o.DefaultRequestCulture = new RequestCulture("zh-CN");
