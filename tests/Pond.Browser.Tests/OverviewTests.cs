@@ -29,6 +29,9 @@ public sealed class OverviewTests(BrowserFixture fixture)
 
         var page = await fixture.NewPageAsync();
         await ConsoleSteps.SignInAndLandOnHomeAsync(page, peony.OwnerEmail, PondServer.OwnerPassword);
+        // The stylesheet and Alpine are served: the sidebar is laid out and the menus start closed.
+        (await page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('.sidebar')).position")).ShouldBe("sticky");
+        await Expect(page.Locator(".menu").First).ToBeHiddenAsync();
         await Expect(page.GetByTestId("stat-customers")).ToHaveTextAsync("4");
         await Expect(page.GetByTestId("stat-events")).ToHaveTextAsync("1");
         await Expect(page.Locator(".stat", new() { HasText = "好友" }).Locator(".stat-value")).ToHaveTextAsync("2");
