@@ -28,6 +28,7 @@ public sealed class MemberTests(BrowserFixture fixture)
         await Expect(owner.Locator(".alert-ok")).ToHaveTextAsync("已添加 ana@lily.test，角色为分析师。");
         var row = owner.Locator("tr[data-email='ana@lily.test']");
         await Expect(row.Locator("select")).ToHaveValueAsync("analyst");
+        await ConsoleSteps.ScreenshotAsync(fixture, owner, "members-with-analyst.zh-CN");
 
         var analyst = await fixture.NewPageAsync();
         await ConsoleSteps.SignInAndLandOnHomeAsync(analyst, "ana@lily.test", "analyst-password");
@@ -36,7 +37,8 @@ public sealed class MemberTests(BrowserFixture fixture)
         await Expect(analyst.Locator(".nav")).Not.ToContainTextAsync("API 密钥");
         foreach (var path in new[] { "/settings/keys", "/settings/members", "/settings/audit" })
         {
-            await analyst.GotoAsync(path);
+            var response = await analyst.GotoAsync(path);
+            response!.Status.ShouldBe(403);
             await analyst.WaitForURLAsync("**/forbidden**");
             await Expect(analyst.Locator("h1")).ToHaveTextAsync("无权访问");
         }
