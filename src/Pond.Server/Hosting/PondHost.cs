@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
+using Pond.Server.Account;
 using Pond.Server.Auth;
 using Pond.Server.Components;
 using Pond.Storage;
@@ -54,6 +55,7 @@ internal static class PondHost
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseConsoleErrorPages();
         app.UseRequestLocalization(o =>
         {
             o.DefaultRequestCulture = new RequestCulture("zh-CN");
@@ -69,6 +71,7 @@ internal static class PondHost
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
+        app.MapAccount();
         app.MapRazorComponents<App>();
         return app;
     }
