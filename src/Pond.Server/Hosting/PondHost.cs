@@ -4,6 +4,9 @@ using Microsoft.AspNetCore.Localization;
 using Pond.Server.Account;
 using Pond.Server.Auth;
 using Pond.Server.Components;
+using Pond.Server.Customers;
+using Pond.Server.Staff;
+using Pond.Server.Workspaces;
 using Pond.Storage;
 
 namespace Pond.Server.Hosting;
@@ -47,6 +50,8 @@ internal static class PondHost
         services.AddHttpContextAccessor();
 
         // Features: each registers its services here and maps its endpoints below.
+        services.AddCustomers();
+        services.AddStaff();
 
         configure?.Invoke(services);
 
@@ -69,6 +74,9 @@ internal static class PondHost
         app.UseAntiforgery();
 
         app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapCustomersApi();
+        app.MapStaffApi();
+        app.MapWorkspaceAdminApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();
