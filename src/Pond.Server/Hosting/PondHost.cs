@@ -2,7 +2,9 @@ using System.Globalization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
 using Pond.Server.Auth;
+using Pond.Ingestion;
 using Pond.Server.Components;
+using Pond.Server.Ingestion;
 using Pond.Storage;
 
 namespace Pond.Server.Hosting;
@@ -46,6 +48,7 @@ internal static class PondHost
         services.AddHttpContextAccessor();
 
         // Features: each registers its services here and maps its endpoints below.
+        services.AddPondIngestion(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -67,6 +70,7 @@ internal static class PondHost
         app.UseAntiforgery();
 
         app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapTracking();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapRazorComponents<App>();
