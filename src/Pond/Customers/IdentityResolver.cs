@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
@@ -49,6 +50,9 @@ public sealed class IdentityResolver(IEnumerable<ICustomerMergeParticipant> part
 {
     private const string CustomerColumns =
         "id, workspace_id, display_name, traits, owner_staff_id, depth, marketing_opt_out, opted_out_at, first_seen_at, last_seen_at, first_order_at, last_order_at, created_at, updated_at";
+
+    /// <summary>Stored JSON keeps Chinese text readable instead of \u-escaping it.</summary>
+    public static readonly JsonSerializerOptions StoredJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly ICustomerMergeParticipant[] _participants = participants.ToArray();
 
@@ -175,7 +179,7 @@ public sealed class IdentityResolver(IEnumerable<ICustomerMergeParticipant> part
             INSERT INTO customer_merges (id, workspace_id, survivor_id, merged_id, identities, message_id, merged_at)
             VALUES (@id, @workspaceId, @survivor, @merged, @identities, @messageId, @now)
             """,
-            new { id = Guid.CreateVersion7(), workspaceId = survivor.WorkspaceId, survivor = survivor.Id, merged = merged.Id, identities = JsonSerializer.Serialize(cause), messageId, now },
+            new { id = Guid.CreateVersion7(), workspaceId = survivor.WorkspaceId, survivor = survivor.Id, merged = merged.Id, identities = JsonSerializer.Serialize(cause, StoredJson), messageId, now },
             transaction);
     }
 
@@ -190,7 +194,7 @@ public sealed class IdentityResolver(IEnumerable<ICustomerMergeParticipant> part
         var traits = ParseObject(older.Traits);
         foreach (var (key, value) in ParseObject(newer.Traits))
             traits[key] = value?.DeepClone();
-        survivor.Traits = traits.ToJsonString();
+        survivor.Traits = traits.ToJsonString(IdentityResolver.StoredJson);
         survivor.DisplayName = newer.DisplayName ?? older.DisplayName;
         survivor.OwnerStaffId ??= merged.OwnerStaffId;
         if (merged.MarketingOptOut && (!survivor.MarketingOptOut || merged.OptedOutAt < survivor.OptedOutAt))

@@ -150,10 +150,10 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
                 {
                     ["groupId"] = name,
                     ["traits"] = JsonNode.Parse(ObjectText(message, "traits")),
-                }.ToJsonString();
+                }.ToJsonString(IdentityResolver.StoredJson);
                 break;
             default:
-                properties = new JsonObject { ["previousId"] = SegmentMessages.ReadId(message, "previousId", "") }.ToJsonString();
+                properties = new JsonObject { ["previousId"] = SegmentMessages.ReadId(message, "previousId", "") }.ToJsonString(IdentityResolver.StoredJson);
                 break;
         }
 
@@ -185,7 +185,7 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
                 merged[property.Name] = JsonNode.Parse(property.Value.GetRawText());
         }
 
-        customer.Traits = merged.ToJsonString();
+        customer.Traits = merged.ToJsonString(IdentityResolver.StoredJson);
         var displayName = SegmentMessages.ReadString(traits, "name") ?? SegmentMessages.ReadString(traits, "nickname");
         if (!string.IsNullOrWhiteSpace(displayName))
             customer.DisplayName = displayName.Trim();

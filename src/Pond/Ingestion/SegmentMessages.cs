@@ -155,7 +155,7 @@ public static class SegmentMessages
             var node = JsonNode.Parse(message.GetRawText())!.AsObject();
             node.Remove("writeKey");
             node["type"] = type;
-            payload = node.ToJsonString();
+            payload = node.ToJsonString(IdentityResolver.StoredJson);
         }
         else
         {
