@@ -3,10 +3,12 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
 using Pond.Server.Account;
 using Pond.Server.Auth;
+using Pond.Ingestion;
 using Pond.Server.Components;
 using Pond.Server.Customers;
 using Pond.Server.Staff;
 using Pond.Server.Workspaces;
+using Pond.Server.Ingestion;
 using Pond.Storage;
 
 namespace Pond.Server.Hosting;
@@ -52,6 +54,7 @@ internal static class PondHost
         // Features: each registers its services here and maps its endpoints below.
         services.AddCustomers();
         services.AddStaff();
+        services.AddPondIngestion(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -77,6 +80,7 @@ internal static class PondHost
         app.MapCustomersApi();
         app.MapStaffApi();
         app.MapWorkspaceAdminApi();
+        app.MapTracking();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Pond.Storage;
+using Pond.Testing;
 
 namespace Pond.Tests.Infrastructure;
 

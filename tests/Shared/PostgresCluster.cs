@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
-namespace Pond.Tests.Infrastructure;
+namespace Pond.Testing;
 
 /// <summary>
 /// A throwaway PostgreSQL cluster for the whole test run: initdb + pg_ctl on a free loopback port,

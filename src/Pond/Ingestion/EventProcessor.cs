@@ -1,0 +1,302 @@
+using System.Data.Common;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Pond.Customers;
+using Pond.Storage;
+
+namespace Pond.Ingestion;
+
+/// <summary>
+/// Applies the event log to customers: identity resolution, traits, consent, relationships, orders and
+/// the timeline. Reads the log after its checkpoint in seq order and moves the checkpoint in the same
+/// transaction as the changes, so a crash repeats nothing and loses nothing. A single reader in seq
+/// order keeps every customer's events in order. Re-applying an event is a no-op: its timeline row
+/// (unique per workspace and message id) marks it as applied.
+/// </summary>
+public sealed class EventProcessor(Database database, IdentityResolver resolver, TimeProvider clock, ILogger<EventProcessor> logger) : IDisposable
+{
+    public const string CheckpointName = "event_processor";
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Events per transaction: large enough to amortise the commit, small enough not to hold the SQLite write lock long.</summary>
+    public int BatchSize { get; init; } = 500;
+
+    /// <summary>
+    /// Applies pending events (at most <paramref name="maxEvents"/>) and returns how many were read.
+    /// The background engine calls this in a loop; tests and the demo loader call it directly.
+    /// </summary>
+    public async Task<int> ProcessPendingAsync(int maxEvents = int.MaxValue, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var total = 0;
+            while (total < maxEvents)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var read = await ProcessBatchAsync(Math.Min(BatchSize, maxEvents - total));
+                if (read == 0)
+                    break;
+                total += read;
+            }
+
+            return total;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The seq of the last applied event.</summary>
+    public async Task<long> CheckpointAsync()
+    {
+        await using var connection = await database.OpenAsync();
+        return await connection.ExecuteScalarAsync<long?>("SELECT position FROM processor_checkpoints WHERE name = @name", new { name = CheckpointName }) ?? 0;
+    }
+
+    private async Task<int> ProcessBatchAsync(int limit)
+    {
+        await using var connection = await database.OpenAsync();
+        // SQLite: take the write lock up front; a deferred transaction that reads first and writes later can fail to upgrade.
+        await using DbTransaction transaction = connection is SqliteConnection sqlite
+            ? sqlite.BeginTransaction(deferred: false)
+            : await connection.BeginTransactionAsync();
+        var now = clock.GetUtcNow();
+        await connection.ExecuteAsync(
+            "INSERT INTO processor_checkpoints (name, position, updated_at) VALUES (@name, 0, @now) ON CONFLICT (name) DO NOTHING",
+            new { name = CheckpointName, now }, transaction);
+        // FOR UPDATE makes a second Pond node wait instead of applying the same events at the same time.
+        var position = await connection.ExecuteScalarAsync<long>(
+            "SELECT position FROM processor_checkpoints WHERE name = @name" + (database.IsSqlite ? "" : " FOR UPDATE"),
+            new { name = CheckpointName }, transaction);
+        var events = (await connection.QueryAsync<LoggedEvent>(
+            """
+            SELECT seq, workspace_id, message_id, type, occurred_at, payload FROM event_log
+            WHERE seq > @position ORDER BY seq LIMIT @limit
+            """, new { position, limit }, transaction)).AsList();
+        if (events.Count == 0)
+            return 0;
+
+        foreach (var logged in events)
+            await ApplyAsync(connection, transaction, logged, now);
+
+        await connection.ExecuteAsync(
+            "UPDATE processor_checkpoints SET position = @position, updated_at = @now WHERE name = @name",
+            new { name = CheckpointName, position = events[^1].Seq, now }, transaction);
+        await transaction.CommitAsync();
+        logger.LogDebug("Applied events {From}..{To}", events[0].Seq, events[^1].Seq);
+        return events.Count;
+    }
+
+    private async Task ApplyAsync(DbConnection connection, DbTransaction transaction, LoggedEvent logged, DateTimeOffset now)
+    {
+        var applied = await connection.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM customer_events WHERE workspace_id = @WorkspaceId AND message_id = @MessageId",
+            new { logged.WorkspaceId, logged.MessageId }, transaction);
+        if (applied > 0)
+            return;
+
+        using var document = JsonDocument.Parse(logged.Payload);
+        var message = document.RootElement;
+        var type = logged.Type;
+        var occurredAt = logged.OccurredAt;
+
+        var attach = MessageIdentities.From(message, type);
+        var lookupOnly = new List<Identity>();
+        if (type == "alias" && SegmentMessages.ReadId(message, "previousId", "") is { } previousId)
+        {
+            // previousId is an anonymousId or an earlier userId; look for both. Never seen before,
+            // it is kept as an anonymous id so later events sent under it find this customer.
+            var asUser = new Identity(IdentityKinds.UserId, "", previousId.Trim());
+            var asAnonymous = new Identity(IdentityKinds.AnonymousId, "", previousId.Trim());
+            lookupOnly.Add(asUser);
+            lookupOnly.Add(asAnonymous);
+            if (!await ExistsAsync(connection, transaction, logged.WorkspaceId, asUser))
+                attach.Add(asAnonymous);
+        }
+
+        var customer = await resolver.ResolveAsync(connection, transaction, logged.WorkspaceId, attach, lookupOnly, logged.MessageId, occurredAt, now);
+        if (occurredAt < customer.FirstSeenAt)
+            customer.FirstSeenAt = occurredAt;
+        if (occurredAt > customer.LastSeenAt)
+            customer.LastSeenAt = occurredAt;
+
+        string? name = null;
+        string properties;
+        switch (type)
+        {
+            case "identify":
+                properties = ObjectText(message, "traits");
+                ApplyTraits(customer, message, occurredAt);
+                break;
+            case "track":
+                name = SegmentMessages.ReadString(message, "event");
+                properties = ObjectText(message, "properties");
+                await ApplyTrackAsync(connection, transaction, customer, name, message, occurredAt, now);
+                break;
+            case "page" or "screen":
+                name = SegmentMessages.ReadString(message, "name");
+                properties = ObjectText(message, "properties");
+                break;
+            case "group":
+                // Group traits describe the group (a company, a household), not the person: they stay on the event.
+                name = SegmentMessages.ReadId(message, "groupId", "");
+                properties = new JsonObject
+                {
+                    ["groupId"] = name,
+                    ["traits"] = JsonNode.Parse(ObjectText(message, "traits")),
+                }.ToJsonString(IdentityResolver.StoredJson);
+                break;
+            default:
+                properties = new JsonObject { ["previousId"] = SegmentMessages.ReadId(message, "previousId", "") }.ToJsonString(IdentityResolver.StoredJson);
+                break;
+        }
+
+        customer.UpdatedAt = now;
+        await IdentityResolver.SaveAsync(connection, transaction, customer);
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO customer_events (workspace_id, customer_id, message_id, type, name, occurred_at, properties)
+            VALUES (@workspaceId, @customerId, @messageId, @type, @name, @occurredAt, @properties) ON CONFLICT DO NOTHING
+            """,
+            new { workspaceId = logged.WorkspaceId, customerId = customer.Id, messageId = logged.MessageId, type, name, occurredAt, properties },
+            transaction);
+    }
+
+    /// <summary>
+    /// identify: traits are merged key by key (null removes a key); name, else nickname, becomes the
+    /// display name; marketing_opt_out true/false records or withdraws the opt-out.
+    /// </summary>
+    private static void ApplyTraits(CustomerRecord customer, JsonElement message, DateTimeOffset occurredAt)
+    {
+        if (!message.TryGetProperty("traits", out var traits) || traits.ValueKind != JsonValueKind.Object)
+            return;
+        var merged = IdentityResolver.ParseObject(customer.Traits);
+        foreach (var property in traits.EnumerateObject())
+        {
+            if (property.Value.ValueKind == JsonValueKind.Null)
+                merged.Remove(property.Name);
+            else
+                merged[property.Name] = JsonNode.Parse(property.Value.GetRawText());
+        }
+
+        customer.Traits = merged.ToJsonString(IdentityResolver.StoredJson);
+        var displayName = SegmentMessages.ReadString(traits, "name") ?? SegmentMessages.ReadString(traits, "nickname");
+        if (!string.IsNullOrWhiteSpace(displayName))
+            customer.DisplayName = displayName.Trim();
+        if (traits.TryGetProperty("marketing_opt_out", out var optOut))
+        {
+            if (optOut.ValueKind == JsonValueKind.True)
+                OptOut(customer, occurredAt);
+            else if (optOut.ValueKind == JsonValueKind.False)
+            {
+                customer.MarketingOptOut = false;
+                customer.OptedOutAt = null;
+            }
+        }
+    }
+
+    private static void OptOut(CustomerRecord customer, DateTimeOffset occurredAt)
+    {
+        if (customer.MarketingOptOut)
+            return;
+        customer.MarketingOptOut = true;
+        customer.OptedOutAt = occurredAt;
+    }
+
+    private static async Task ApplyTrackAsync(
+        DbConnection connection, DbTransaction transaction, CustomerRecord customer, string? name, JsonElement message, DateTimeOffset occurredAt, DateTimeOffset now)
+    {
+        switch (name)
+        {
+            case TrackedEvents.OrderCompleted:
+                if (customer.FirstOrderAt is null || occurredAt < customer.FirstOrderAt)
+                    customer.FirstOrderAt = occurredAt;
+                if (customer.LastOrderAt is null || occurredAt > customer.LastOrderAt)
+                    customer.LastOrderAt = occurredAt;
+                break;
+            case TrackedEvents.Unsubscribed:
+                OptOut(customer, occurredAt);
+                break;
+            case TrackedEvents.RelationshipStarted or TrackedEvents.RelationshipEnded:
+                if (!message.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object)
+                    return;
+                var kind = SegmentMessages.ReadString(properties, "carrier_kind");
+                var externalId = SegmentMessages.ReadId(properties, "carrier_id", "");
+                // The API rejects these already; events logged by older versions are recorded but not applied.
+                if (kind is null || !CarrierKinds.IsValid(kind) || externalId is null)
+                    return;
+                var carrierId = await CarrierAsync(connection, transaction, customer.WorkspaceId, kind, externalId, now);
+                if (name == TrackedEvents.RelationshipStarted)
+                {
+                    await connection.ExecuteAsync(
+                        """
+                        INSERT INTO relationships (id, workspace_id, customer_id, carrier_id, state, since, source_channel, created_at)
+                        SELECT @id, @workspaceId, @customerId, @carrierId, 'active', @occurredAt, @sourceChannel, @now
+                        WHERE NOT EXISTS (SELECT 1 FROM relationships WHERE customer_id = @customerId AND carrier_id = @carrierId AND state = 'active')
+                        """,
+                        new
+                        {
+                            id = Guid.CreateVersion7(), workspaceId = customer.WorkspaceId, customerId = customer.Id, carrierId, occurredAt,
+                            sourceChannel = SegmentMessages.ReadString(properties, "source_channel"), now,
+                        }, transaction);
+                }
+                else
+                {
+                    var endedBy = SegmentMessages.ReadString(properties, "ended_by") is { } by && by is EndedBy.Customer or EndedBy.Staff or EndedBy.System
+                        ? by
+                        : EndedBy.Customer;
+                    await connection.ExecuteAsync(
+                        """
+                        UPDATE relationships SET state = 'ended', ended_at = @occurredAt, ended_by = @endedBy
+                        WHERE customer_id = @customerId AND carrier_id = @carrierId AND state = 'active'
+                        """, new { customerId = customer.Id, carrierId, occurredAt, endedBy }, transaction);
+                }
+
+                customer.Depth = await IdentityResolver.DepthAsync(connection, transaction, customer.Id);
+                break;
+        }
+    }
+
+    /// <summary>An unknown carrier is created (named by its external id) so the relationship is not lost.</summary>
+    private static async Task<Guid> CarrierAsync(DbConnection connection, DbTransaction transaction, Guid workspaceId, string kind, string externalId, DateTimeOffset now)
+    {
+        var existing = await connection.QuerySingleOrDefaultAsync<Guid?>(
+            "SELECT id FROM carriers WHERE workspace_id = @workspaceId AND kind = @kind AND external_id = @externalId",
+            new { workspaceId, kind, externalId }, transaction);
+        if (existing is { } id)
+            return id;
+        id = Guid.CreateVersion7();
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO carriers (id, workspace_id, kind, name, external_id, status, created_at, updated_at)
+            VALUES (@id, @workspaceId, @kind, @externalId, @externalId, 'active', @now, @now)
+            """, new { id, workspaceId, kind, externalId, now }, transaction);
+        return id;
+    }
+
+    private static async Task<bool> ExistsAsync(DbConnection connection, DbTransaction transaction, Guid workspaceId, Identity identity) =>
+        await connection.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM identities WHERE workspace_id = @workspaceId AND kind = @Kind AND scope = @Scope AND value = @Value",
+            new { workspaceId, identity.Kind, identity.Scope, identity.Value }, transaction) > 0;
+
+    private static string ObjectText(JsonElement message, string name) =>
+        message.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value.GetRawText() : "{}";
+
+    public void Dispose() => _gate.Dispose();
+
+    private sealed class LoggedEvent
+    {
+        public long Seq { get; init; }
+        public Guid WorkspaceId { get; init; }
+        public string MessageId { get; init; } = "";
+        public string Type { get; init; } = "";
+        public DateTimeOffset OccurredAt { get; init; }
+        public string Payload { get; init; } = "";
+    }
+}
