@@ -43,6 +43,7 @@ public sealed class ApiKeyTests(BrowserFixture fixture)
 
         await row.GetByRole(AriaRole.Button, new() { Name = "吊销", Exact = true }).ClickAsync();
         await Expect(row).ToContainTextAsync("使用此密钥的应用将立即失效。");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "keys-revoke-confirm.zh-CN");
         await row.GetByRole(AriaRole.Button, new() { Name = "确认吊销" }).ClickAsync();
         await Expect(page.Locator($"tr[data-prefix='{plain[..10]}']")).ToContainTextAsync("已吊销");
 
