@@ -26,5 +26,8 @@ internal static class ApiTestExtensions
 
     public static string Detail(this JsonElement problem) => problem.GetProperty("detail").GetString() ?? "";
 
+    /// <summary>A console page as text: Razor encodes non-ASCII characters, so Chinese labels are compared decoded.</summary>
+    public static async Task<string> PageAsync(this HttpClient client, string url) => WebUtility.HtmlDecode(await client.GetStringAsync(url));
+
     public static Task<HttpResponseMessage> PutJsonAsync<T>(this HttpClient client, string url, T body) => client.PutAsJsonAsync(url, body);
 }
