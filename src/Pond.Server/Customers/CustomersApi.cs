@@ -46,24 +46,24 @@ internal static class CustomersApi
     internal sealed class ListRequest
     {
         /// <summary>Part of a name, a phone number (or its last 4+ digits), or any identity value.</summary>
-        [FromQuery] public string? Search { get; init; }
+        [FromQuery(Name = "search")] public string? Search { get; init; }
 
         /// <summary>none, fan, community or friend.</summary>
-        [FromQuery] public string? Depth { get; init; }
+        [FromQuery(Name = "depth")] public string? Depth { get; init; }
 
         /// <summary>A carrier id: customers with a live relationship with it.</summary>
-        [FromQuery] public string? Carrier { get; init; }
+        [FromQuery(Name = "carrier")] public string? Carrier { get; init; }
 
         /// <summary>A staff id: customers that staff member owns.</summary>
-        [FromQuery] public string? Staff { get; init; }
+        [FromQuery(Name = "staff")] public string? Staff { get; init; }
 
         /// <summary>opted_in or opted_out.</summary>
-        [FromQuery] public string? Consent { get; init; }
+        [FromQuery(Name = "consent")] public string? Consent { get; init; }
 
-        [FromQuery] public string? Cursor { get; init; }
+        [FromQuery(Name = "cursor")] public string? Cursor { get; init; }
 
         /// <summary>1 to 200, default 50.</summary>
-        [FromQuery] public string? Limit { get; init; }
+        [FromQuery(Name = "limit")] public string? Limit { get; init; }
     }
 
     public static async Task<Ok<CustomerPage>> ListCustomers([AsParameters] ListRequest request, HttpContext context, CustomerDirectory customers,

@@ -132,9 +132,10 @@ internal sealed class CustomerDirectory(Database database, AuditLog audit, TimeP
             return new CustomerLookup(null, null);
         }
 
-        var identities = await connection.QueryAsync<IdentityView>(
-            "SELECT kind, scope, value, created_at FROM identities WHERE workspace_id = @ws AND customer_id = @id ORDER BY kind, created_at",
-            new { ws = viewer.WorkspaceId, id });
+        // Sorted here, not in SQL: an ORDER BY kind makes SQLite walk the (workspace, kind, scope, value) index instead of the customer's.
+        var identities = (await connection.QueryAsync<IdentityView>(
+            "SELECT kind, scope, value, created_at FROM identities WHERE workspace_id = @ws AND customer_id = @id",
+            new { ws = viewer.WorkspaceId, id })).OrderBy(i => i.Kind, StringComparer.Ordinal).ThenBy(i => i.CreatedAt);
         var relationships = await connection.QueryAsync<RelationshipRow>(
             """
             SELECT r.id, r.carrier_id, k.name AS carrier_name, k.kind AS carrier_kind, r.state, r.since, r.ended_at, r.ended_by, r.source_channel

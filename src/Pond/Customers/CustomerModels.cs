@@ -66,7 +66,9 @@ internal sealed class IdentityView
     public string Kind { get; init; } = "";
     public string Scope { get; init; } = "";
     public string Value { get; init; } = "";
-    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When Pond learnt the identity; null for identities listed in a merge record.</summary>
+    public DateTimeOffset? CreatedAt { get; init; }
 }
 
 internal sealed class RelationshipView

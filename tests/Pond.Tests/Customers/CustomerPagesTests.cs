@@ -54,6 +54,9 @@ public sealed partial class CustomerPagesTests
         var id = await seed.CustomerAsync("王小美", Depth.Friend, owner: mei, phone: "13812345678", traits: new { city = "上海" });
         await seed.RelationshipAsync(id, account, seed.Next(), sourceChannel: "package_card");
         await seed.EventAsync(id, "Order Completed", seed.Next(), new { revenue = 199 });
+        var older = seed.Next().AddYears(-1);
+        for (var i = 0; i < 20; i++)
+            await seed.EventAsync(id, $"Old Event {i:00}", older.AddMinutes(i));
         var merged = Guid.CreateVersion7();
         await seed.MergeAsync(id, merged, seed.Next(), (IdentityKinds.TmallBuyerId, "tb001"));
         var owner = await server.Workspace.SignedInClientAsync(server.Workspace.OwnerEmail);
@@ -67,6 +70,10 @@ public sealed partial class CustomerPagesTests
         html.ShouldContain("Order Completed");
         html.ShouldContain(merged.ToString());
         html.ShouldContain("上海");
+        html.ShouldNotContain("Old Event 00"); // the 21st event is on the next timeline page
+        var more = Regex.Match(html, "href=\"(/customers/[^\"]+\\?events=[^\"]+)\"").Groups[1].Value;
+        more.ShouldNotBeEmpty();
+        (await owner.PageAsync(more)).ShouldContain("Old Event 00");
 
         var analyst = await server.Workspace.MemberClientAsync(Roles.Analyst);
         var masked = await analyst.PageAsync($"/customers/{id}");

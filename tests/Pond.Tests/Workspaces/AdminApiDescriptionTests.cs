@@ -1,0 +1,52 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Pond.Storage;
+using Pond.Tests.Customers;
+using Pond.Tests.Infrastructure;
+
+namespace Pond.Tests.Workspaces;
+
+public sealed class AdminApiDescriptionTests
+{
+    [Fact]
+    public async Task OpenApiDocument_NamesTagsAndTypesEveryAdminEndpoint()
+    {
+        await using var server = await PondServer.StartAsync(DbEngine.Sqlite);
+        var document = await server.Client().GetAsync<JsonElement>("/openapi/v1.json");
+
+        var operations = document.GetProperty("paths").EnumerateObject()
+            .Where(p => p.Name.StartsWith("/api/", StringComparison.Ordinal))
+            .SelectMany(p => p.Value.EnumerateObject().Select(o => (Path: p.Name, Method: o.Name, Operation: o.Value)))
+            .ToList();
+        operations.Select(o => o.Operation.GetProperty("operationId").GetString()).ShouldBe(
+        [
+            "ListCustomers", "GetCustomer", "GetCustomerTimeline", "SetCustomerConsent",
+            "ListStaff", "GetStaff", "CreateStaff", "UpdateStaff", "DeleteStaff",
+            "ListCarriers", "GetCarrier", "CreateCarrier", "UpdateCarrier", "DeleteCarrier",
+            "ListApiKeys", "CreateApiKey", "RevokeApiKey", "ListMembers", "AddMember", "ChangeMember", "RemoveMember", "ListAuditLog",
+        ], ignoreOrder: true);
+        foreach (var (path, method, operation) in operations)
+        {
+            operation.GetProperty("tags").GetArrayLength().ShouldBe(1, $"{method} {path}");
+            operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).ShouldContain("401", $"{method} {path}");
+        }
+
+        var list = operations.Single(o => o.Operation.GetProperty("operationId").GetString() == "ListCustomers").Operation;
+        list.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString())
+            .ShouldBe(["search", "depth", "carrier", "staff", "consent", "cursor", "limit"], ignoreOrder: true);
+        list.GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema")
+            .GetProperty("$ref").GetString().ShouldEndWith("CustomerPage");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task MalformedBody_Answers400Problem(DbEngine engine)
+    {
+        await using var server = await PondServer.StartAsync(engine);
+        var client = server.Workspace.AdminClient();
+        var response = await client.PostAsync("/api/carriers", new StringContent("{\"kind\": \"sms\", \"ownerStaffId\": \"not-a-guid\"}", System.Text.Encoding.UTF8, "application/json"));
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
+        problem.GetProperty("status").GetInt32().ShouldBe(400);
+    }
+}
