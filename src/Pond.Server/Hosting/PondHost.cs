@@ -42,6 +42,9 @@ internal static class PondHost
         services.AddPondAuth();
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
+        // Binding failures (malformed JSON, a string where a uuid belongs) reach ProblemExceptionHandler,
+        // which names the offending field instead of answering a bare 400.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddOpenApi();
         services.AddSingleton<Localization.Text>();
         services.AddAntiforgery();
