@@ -90,7 +90,10 @@ public sealed class OverviewTests(BrowserFixture fixture)
     {
         await using var connection = await fixture.Server.Service<Database>().OpenAsync();
         await connection.ExecuteAsync(
-            "INSERT INTO event_log (workspace_id, message_id, type, received_at, payload) VALUES (@workspaceId, @messageId, 'track', @receivedAt, '{}')",
-            new { workspaceId, messageId, receivedAt });
+            """
+            INSERT INTO customer_events (workspace_id, customer_id, message_id, type, name, occurred_at, properties)
+            VALUES (@workspaceId, @customerId, @messageId, 'track', 'Product Viewed', @receivedAt, '{}')
+            """,
+            new { workspaceId, customerId = Guid.CreateVersion7(), messageId, receivedAt });
     }
 }

@@ -26,6 +26,8 @@ internal sealed class EmptyServer : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<EmptyServer> StartAsync()
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "pond-tests", $"empty-{Guid.NewGuid():N}");

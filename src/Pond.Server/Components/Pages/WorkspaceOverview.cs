@@ -39,7 +39,7 @@ internal sealed class WorkspaceOverview
             "SELECT COUNT(*) FROM customers WHERE workspace_id = @workspaceId AND first_seen_at >= @since",
             new { workspaceId, since = now.AddDays(-7) });
         var events = await connection.ExecuteScalarAsync<long>(
-            "SELECT COUNT(*) FROM event_log WHERE workspace_id = @workspaceId AND received_at >= @since",
+            "SELECT COUNT(*) FROM customer_events WHERE workspace_id = @workspaceId AND occurred_at >= @since",
             new { workspaceId, since = now.AddHours(-24) });
         var newest = await connection.QueryAsync<NewestCustomer>(
             """
