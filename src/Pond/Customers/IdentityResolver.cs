@@ -224,20 +224,21 @@ public sealed class IdentityResolver(IEnumerable<ICustomerMergeParticipant> part
     {
         if (identities.Count == 0)
             return [];
-        var sql = new StringBuilder("SELECT customer_id, kind, scope, value FROM identities WHERE workspace_id = @workspaceId AND (");
+        // One indexed lookup per identity (UNION ALL): an OR of the same terms makes SQLite scan the workspace's identities.
+        var sql = new StringBuilder();
         var parameters = new DynamicParameters();
         parameters.Add("workspaceId", workspaceId);
         for (var i = 0; i < identities.Count; i++)
         {
             if (i > 0)
-                sql.Append(" OR ");
-            sql.Append(System.Globalization.CultureInfo.InvariantCulture, $"(value = @v{i} AND kind = @k{i} AND scope = @s{i})");
+                sql.Append(" UNION ALL ");
+            sql.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"SELECT customer_id, kind, scope, value FROM identities WHERE workspace_id = @workspaceId AND kind = @k{i} AND scope = @s{i} AND value = @v{i}");
             parameters.Add($"v{i}", identities[i].Value);
             parameters.Add($"k{i}", identities[i].Kind);
             parameters.Add($"s{i}", identities[i].Scope);
         }
 
-        sql.Append(')');
         var rows = await connection.QueryAsync<IdentityRow>(sql.ToString(), parameters, transaction);
         return rows.Select(r => new Match(r.CustomerId, new Identity(r.Kind, r.Scope, r.Value))).ToList();
     }
