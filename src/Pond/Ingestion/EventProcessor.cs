@@ -82,8 +82,11 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         if (events.Count == 0)
             return 0;
 
-        foreach (var logged in events)
-            await ApplyAsync(connection, transaction, logged, now);
+        using (var statements = new Statements(connection, transaction))
+        {
+            foreach (var logged in events)
+                await ApplyAsync(statements, logged, now);
+        }
 
         await connection.ExecuteAsync(
             "UPDATE processor_checkpoints SET position = @position, updated_at = @now WHERE name = @name",
@@ -93,12 +96,13 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         return events.Count;
     }
 
-    private async Task ApplyAsync(DbConnection connection, DbTransaction transaction, LoggedEvent logged, DateTimeOffset now)
+    private async Task ApplyAsync(Statements statements, LoggedEvent logged, DateTimeOffset now)
     {
-        var applied = await connection.ExecuteScalarAsync<long>(
-            "SELECT COUNT(*) FROM customer_events WHERE workspace_id = @WorkspaceId AND message_id = @MessageId",
-            new { logged.WorkspaceId, logged.MessageId }, transaction);
-        if (applied > 0)
+        var (connection, transaction) = (statements.Connection, statements.Transaction);
+        var applied = await statements.Command(
+            "SELECT 1 FROM customer_events WHERE workspace_id = @workspace AND message_id = @message",
+            ("workspace", logged.WorkspaceId), ("message", logged.MessageId)).ExecuteScalarAsync();
+        if (applied is not (null or DBNull))
             return;
 
         using var document = JsonDocument.Parse(logged.Payload);
@@ -120,7 +124,7 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
                 attach.Add(asAnonymous);
         }
 
-        var customer = await resolver.ResolveAsync(connection, transaction, logged.WorkspaceId, attach, lookupOnly, logged.MessageId, occurredAt, now);
+        var customer = await resolver.ResolveAsync(statements, logged.WorkspaceId, attach, lookupOnly, logged.MessageId, occurredAt, now);
         if (occurredAt < customer.FirstSeenAt)
             customer.FirstSeenAt = occurredAt;
         if (occurredAt > customer.LastSeenAt)
@@ -158,14 +162,14 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         }
 
         customer.UpdatedAt = now;
-        await IdentityResolver.SaveAsync(connection, transaction, customer);
-        await connection.ExecuteAsync(
+        await IdentityResolver.SaveAsync(statements, customer);
+        await statements.ExecuteAsync(
             """
             INSERT INTO customer_events (workspace_id, customer_id, message_id, type, name, occurred_at, properties)
-            VALUES (@workspaceId, @customerId, @messageId, @type, @name, @occurredAt, @properties) ON CONFLICT DO NOTHING
+            VALUES (@workspace, @customer, @message, @type, @name, @occurred, @properties) ON CONFLICT DO NOTHING
             """,
-            new { workspaceId = logged.WorkspaceId, customerId = customer.Id, messageId = logged.MessageId, type, name, occurredAt, properties },
-            transaction);
+            ("workspace", logged.WorkspaceId), ("customer", customer.Id), ("message", logged.MessageId), ("type", type), ("name", name),
+            ("occurred", occurredAt), ("properties", properties));
     }
 
     /// <summary>
