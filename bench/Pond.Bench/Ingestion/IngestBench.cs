@@ -31,7 +31,7 @@ internal static class IngestBench
     public sealed record Settings
     {
         public int Events { get; init; } = 100_000;
-        public int Senders { get; init; } = 4;
+        public int Senders { get; init; } = 8;
         public int BatchSize { get; init; } = 100;
         public int ProcessEvents { get; init; } = 30_000;
     }
