@@ -82,10 +82,16 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         if (events.Count == 0)
             return 0;
 
+        // Events of a workspace deleted since they were logged have nobody to apply to; skipping them keeps
+        // one deleted workspace from stalling everyone's events.
+        var workspaces = (await connection.QueryAsync<Guid>("SELECT id FROM workspaces", transaction: transaction)).ToHashSet();
         using (var statements = new Statements(connection, transaction))
         {
             foreach (var logged in events)
-                await ApplyAsync(statements, logged, now);
+            {
+                if (workspaces.Contains(logged.WorkspaceId))
+                    await ApplyAsync(statements, logged, now);
+            }
         }
 
         await connection.ExecuteAsync(
