@@ -116,6 +116,14 @@ public sealed class EventLogWriter : IAsyncDisposable
             if (_connection is null)
             {
                 _connection = (SqliteConnection)database.Open();
+                // The log's unique (workspace, message id) index is inserted into at random places; a larger
+                // page cache for this one long-lived connection keeps those pages in memory.
+                using (var pragma = _connection.CreateCommand())
+                {
+                    pragma.CommandText = "PRAGMA cache_size = -65536";
+                    pragma.ExecuteNonQuery();
+                }
+
                 _insert = _connection.CreateCommand();
                 _insert.CommandText = EventLogSql.SqliteInsert;
                 foreach (var name in EventLogSql.SqliteParameters)
