@@ -12,6 +12,7 @@ public sealed class Statements(DbConnection connection, DbTransaction transactio
 {
     private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
     private readonly bool _sqlite = connection is SqliteConnection;
+    private readonly HashSet<DbCommand> _prepared = [];
 
     public DbConnection Connection => connection;
 
@@ -35,8 +36,17 @@ public sealed class Statements(DbConnection connection, DbTransaction transactio
             _commands[sql] = command;
         }
 
+        var hasNull = false;
         for (var i = 0; i < values.Length; i++)
+        {
             command.Parameters[i].Value = Db(values[i].Value);
+            hasNull |= values[i].Value is null;
+        }
+
+        // PostgreSQL: prepare once the values show every parameter's type (a null does not), so later
+        // events skip parsing and planning. Npgsql keeps prepared statements on the pooled connection.
+        if (!_sqlite && !hasNull && _prepared.Add(command))
+            command.Prepare();
         return command;
     }
 
