@@ -85,11 +85,12 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         // Events of a workspace deleted since they were logged have nobody to apply to; skipping them keeps
         // one deleted workspace from stalling everyone's events.
         var workspaces = (await connection.QueryAsync<Guid>("SELECT id FROM workspaces", transaction: transaction)).ToHashSet();
+        var applied = await AppliedAsync(connection, transaction, events);
         using (var statements = new Statements(connection, transaction))
         {
             foreach (var logged in events)
             {
-                if (workspaces.Contains(logged.WorkspaceId))
+                if (workspaces.Contains(logged.WorkspaceId) && !applied.Contains((logged.WorkspaceId, logged.MessageId)))
                     await ApplyAsync(statements, logged, now);
             }
         }
@@ -102,14 +103,27 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         return events.Count;
     }
 
+    /// <summary>Events of the batch that already have their timeline row, i.e. were applied before (a replay).</summary>
+    private async Task<HashSet<(Guid, string)>> AppliedAsync(DbConnection connection, DbTransaction transaction, List<LoggedEvent> events)
+    {
+        var applied = new HashSet<(Guid, string)>();
+        foreach (var workspace in events.GroupBy(e => e.WorkspaceId))
+        {
+            var ids = await connection.QueryAsync<string>(
+                // Dapper expands a list into IN (…) on SQLite and passes an array on PostgreSQL.
+                "SELECT message_id FROM customer_events WHERE workspace_id = @workspaceId AND message_id "
+                + (database.IsSqlite ? "IN @messageIds" : "= ANY(@messageIds)"),
+                new { workspaceId = workspace.Key, messageIds = workspace.Select(e => e.MessageId).ToArray() }, transaction);
+            foreach (var id in ids)
+                applied.Add((workspace.Key, id));
+        }
+
+        return applied;
+    }
+
     private async Task ApplyAsync(Statements statements, LoggedEvent logged, DateTimeOffset now)
     {
         var (connection, transaction) = (statements.Connection, statements.Transaction);
-        var applied = await statements.Command(
-            "SELECT 1 FROM customer_events WHERE workspace_id = @workspace AND message_id = @message",
-            ("workspace", logged.WorkspaceId), ("message", logged.MessageId)).ExecuteScalarAsync();
-        if (applied is not (null or DBNull))
-            return;
 
         using var document = JsonDocument.Parse(logged.Payload);
         var message = document.RootElement;
