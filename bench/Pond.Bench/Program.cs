@@ -1,1 +1,3 @@
-﻿Console.WriteLine("Hello, World!");
+using Pond.Bench;
+
+return await BenchCli.RunAsync(args);

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -61,12 +60,13 @@ public sealed class IdentityResolver(IEnumerable<ICustomerMergeParticipant> part
     /// <paramref name="lookupOnly"/> only take part in finding it (alias's previousId, which may be either kind).
     /// </summary>
     public async Task<CustomerRecord> ResolveAsync(
-        DbConnection connection, DbTransaction transaction, Guid workspaceId,
+        Statements statements, Guid workspaceId,
         IReadOnlyCollection<Identity> attach, IReadOnlyCollection<Identity> lookupOnly,
         string messageId, DateTimeOffset occurredAt, DateTimeOffset now)
     {
+        var (connection, transaction) = (statements.Connection, statements.Transaction);
         var wanted = attach.Concat(lookupOnly).Distinct().ToList();
-        var matches = await FindAsync(connection, transaction, workspaceId, wanted);
+        var matches = await FindAsync(statements, workspaceId, wanted);
         var customerIds = matches.Select(m => m.CustomerId).Distinct().ToList();
 
         CustomerRecord customer;
@@ -77,22 +77,24 @@ public sealed class IdentityResolver(IEnumerable<ICustomerMergeParticipant> part
                 Id = Guid.CreateVersion7(), WorkspaceId = workspaceId, FirstSeenAt = occurredAt, LastSeenAt = occurredAt,
                 CreatedAt = now, UpdatedAt = now,
             };
-            await connection.ExecuteAsync(
+            await statements.ExecuteAsync(
                 """
                 INSERT INTO customers (id, workspace_id, traits, depth, marketing_opt_out, first_seen_at, last_seen_at, created_at, updated_at)
-                VALUES (@Id, @WorkspaceId, '{}', 0, @MarketingOptOut, @FirstSeenAt, @LastSeenAt, @CreatedAt, @UpdatedAt)
-                """, customer, transaction);
+                VALUES (@id, @workspace, '{}', 0, @optOut, @firstSeen, @lastSeen, @created, @updated)
+                """,
+                ("id", customer.Id), ("workspace", workspaceId), ("optOut", false), ("firstSeen", occurredAt), ("lastSeen", occurredAt),
+                ("created", now), ("updated", now));
         }
         else
         {
             var customers = new List<CustomerRecord>();
             foreach (var id in customerIds)
-                customers.Add(await LoadAsync(connection, transaction, id) ?? throw new InvalidOperationException($"Identity points at missing customer {id}."));
+                customers.Add(await LoadAsync(statements, id) ?? throw new InvalidOperationException($"Identity points at missing customer {id}."));
             // Deterministic survivor: the oldest customer, then the smallest id.
             customers.Sort((a, b) => a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : CompareIds(a.Id, b.Id));
             customer = customers[0];
             for (var i = 1; i < customers.Count; i++)
-                await MergeAsync(connection, transaction, customer, customers[i], matches, messageId, now);
+                await MergeAsync(statements, customer, customers[i], matches, messageId, now);
         }
 
         var known = matches.Select(m => m.Identity).ToHashSet();
@@ -100,29 +102,55 @@ public sealed class IdentityResolver(IEnumerable<ICustomerMergeParticipant> part
         {
             if (known.Contains(identity))
                 continue;
-            await connection.ExecuteAsync(
+            await statements.ExecuteAsync(
                 """
                 INSERT INTO identities (id, workspace_id, customer_id, kind, scope, value, created_at)
-                VALUES (@id, @workspaceId, @customerId, @Kind, @Scope, @Value, @now) ON CONFLICT DO NOTHING
+                VALUES (@id, @workspace, @customer, @kind, @scope, @value, @now) ON CONFLICT DO NOTHING
                 """,
-                new { id = Guid.CreateVersion7(), workspaceId, customerId = customer.Id, identity.Kind, identity.Scope, identity.Value, now },
-                transaction);
+                ("id", Guid.CreateVersion7()), ("workspace", workspaceId), ("customer", customer.Id), ("kind", identity.Kind),
+                ("scope", identity.Scope), ("value", identity.Value), ("now", now));
         }
 
         return customer;
     }
 
-    public static async Task<CustomerRecord?> LoadAsync(DbConnection connection, DbTransaction transaction, Guid id) =>
-        await connection.QuerySingleOrDefaultAsync<CustomerRecord>($"SELECT {CustomerColumns} FROM customers WHERE id = @id", new { id }, transaction);
+    public static async Task<CustomerRecord?> LoadAsync(Statements statements, Guid id)
+    {
+        await using var reader = await statements.Command($"SELECT {CustomerColumns} FROM customers WHERE id = @id", ("id", id)).ExecuteReaderAsync();
+        if (!await reader.ReadAsync())
+            return null;
+        static DateTimeOffset Time(DbDataReader r, int i) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
+        static DateTimeOffset? TimeOrNull(DbDataReader r, int i) => r.IsDBNull(i) ? null : Time(r, i);
+        return new CustomerRecord
+        {
+            Id = reader.GetGuid(0),
+            WorkspaceId = reader.GetGuid(1),
+            DisplayName = reader.IsDBNull(2) ? null : reader.GetString(2),
+            Traits = reader.GetString(3),
+            OwnerStaffId = reader.IsDBNull(4) ? null : reader.GetGuid(4),
+            Depth = Convert.ToInt32(reader.GetValue(5), System.Globalization.CultureInfo.InvariantCulture),
+            MarketingOptOut = reader.GetBoolean(6),
+            OptedOutAt = TimeOrNull(reader, 7),
+            FirstSeenAt = Time(reader, 8),
+            LastSeenAt = Time(reader, 9),
+            FirstOrderAt = TimeOrNull(reader, 10),
+            LastOrderAt = TimeOrNull(reader, 11),
+            CreatedAt = Time(reader, 12),
+            UpdatedAt = Time(reader, 13),
+        };
+    }
 
-    public static Task SaveAsync(DbConnection connection, DbTransaction transaction, CustomerRecord c) =>
-        connection.ExecuteAsync(
+    public static Task SaveAsync(Statements statements, CustomerRecord c) =>
+        statements.ExecuteAsync(
             """
-            UPDATE customers SET display_name = @DisplayName, traits = @Traits, owner_staff_id = @OwnerStaffId, depth = @Depth,
-                marketing_opt_out = @MarketingOptOut, opted_out_at = @OptedOutAt, first_seen_at = @FirstSeenAt, last_seen_at = @LastSeenAt,
-                first_order_at = @FirstOrderAt, last_order_at = @LastOrderAt, updated_at = @UpdatedAt
-            WHERE id = @Id
-            """, c, transaction);
+            UPDATE customers SET display_name = @name, traits = @traits, owner_staff_id = @owner, depth = @depth,
+                marketing_opt_out = @optOut, opted_out_at = @optedOutAt, first_seen_at = @firstSeen, last_seen_at = @lastSeen,
+                first_order_at = @firstOrder, last_order_at = @lastOrder, updated_at = @updated
+            WHERE id = @id
+            """,
+            ("name", c.DisplayName), ("traits", c.Traits), ("owner", c.OwnerStaffId), ("depth", (short)c.Depth), ("optOut", c.MarketingOptOut),
+            ("optedOutAt", c.OptedOutAt), ("firstSeen", c.FirstSeenAt), ("lastSeen", c.LastSeenAt), ("firstOrder", c.FirstOrderAt),
+            ("lastOrder", c.LastOrderAt), ("updated", c.UpdatedAt), ("id", c.Id));
 
     /// <summary>The deepest live relationship, from the carriers the customer is actively related to.</summary>
     public static async Task<int> DepthAsync(DbConnection connection, DbTransaction transaction, Guid customerId)
@@ -136,9 +164,10 @@ public sealed class IdentityResolver(IEnumerable<ICustomerMergeParticipant> part
     }
 
     private async Task MergeAsync(
-        DbConnection connection, DbTransaction transaction, CustomerRecord survivor, CustomerRecord merged,
+        Statements statements, CustomerRecord survivor, CustomerRecord merged,
         IReadOnlyList<Match> matches, string messageId, DateTimeOffset now)
     {
+        var (connection, transaction) = (statements.Connection, statements.Transaction);
         var p = new { survivor = survivor.Id, merged = merged.Id, now };
         await connection.ExecuteAsync("UPDATE identities SET customer_id = @survivor WHERE customer_id = @merged", p, transaction);
 
@@ -168,7 +197,7 @@ public sealed class IdentityResolver(IEnumerable<ICustomerMergeParticipant> part
         MergeProfile(survivor, merged);
         survivor.Depth = await DepthAsync(connection, transaction, survivor.Id);
         survivor.UpdatedAt = now;
-        await SaveAsync(connection, transaction, survivor);
+        await SaveAsync(statements, survivor);
         await connection.ExecuteAsync("DELETE FROM customers WHERE id = @merged", p, transaction);
 
         var cause = matches
@@ -220,35 +249,20 @@ public sealed class IdentityResolver(IEnumerable<ICustomerMergeParticipant> part
     // The same order as the databases sort uuids (PostgreSQL: bytes; SQLite: lowercase hex text).
     private static int CompareIds(Guid a, Guid b) => string.CompareOrdinal(a.ToString(), b.ToString());
 
-    private static async Task<List<Match>> FindAsync(DbConnection connection, DbTransaction transaction, Guid workspaceId, List<Identity> identities)
+    private static async Task<List<Match>> FindAsync(Statements statements, Guid workspaceId, List<Identity> identities)
     {
-        if (identities.Count == 0)
-            return [];
-        var sql = new StringBuilder("SELECT customer_id, kind, scope, value FROM identities WHERE workspace_id = @workspaceId AND (");
-        var parameters = new DynamicParameters();
-        parameters.Add("workspaceId", workspaceId);
-        for (var i = 0; i < identities.Count; i++)
+        var matches = new List<Match>();
+        foreach (var identity in identities)
         {
-            if (i > 0)
-                sql.Append(" OR ");
-            sql.Append(System.Globalization.CultureInfo.InvariantCulture, $"(value = @v{i} AND kind = @k{i} AND scope = @s{i})");
-            parameters.Add($"v{i}", identities[i].Value);
-            parameters.Add($"k{i}", identities[i].Kind);
-            parameters.Add($"s{i}", identities[i].Scope);
+            var found = await statements.Command(
+                "SELECT customer_id FROM identities WHERE workspace_id = @workspace AND kind = @kind AND scope = @scope AND value = @value",
+                ("workspace", workspaceId), ("kind", identity.Kind), ("scope", identity.Scope), ("value", identity.Value)).ExecuteScalarAsync();
+            if (found is not null and not DBNull)
+                matches.Add(new Match(found as Guid? ?? Guid.Parse((string)found), identity));
         }
 
-        sql.Append(')');
-        var rows = await connection.QueryAsync<IdentityRow>(sql.ToString(), parameters, transaction);
-        return rows.Select(r => new Match(r.CustomerId, new Identity(r.Kind, r.Scope, r.Value))).ToList();
+        return matches;
     }
 
     public sealed record Match(Guid CustomerId, Identity Identity);
-
-    private sealed class IdentityRow
-    {
-        public Guid CustomerId { get; init; }
-        public string Kind { get; init; } = "";
-        public string Scope { get; init; } = "";
-        public string Value { get; init; } = "";
-    }
 }

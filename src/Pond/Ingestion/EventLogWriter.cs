@@ -28,13 +28,14 @@ public sealed class EventLogWriter : IAsyncDisposable
         FullMode = BoundedChannelFullMode.Wait,
     });
     private readonly Channel<bool> _appended = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly Task _loop;
+    private readonly Thread _thread;
 
     public EventLogWriter(Database database, ILogger<EventLogWriter> logger)
     {
         _database = database;
         _logger = logger;
-        _loop = Task.Run(RunAsync);
+        _thread = new Thread(Run) { IsBackground = true, Name = "pond-event-log-writer" };
+        _thread.Start();
     }
 
     /// <summary>Signalled after a commit that stored new events; the event processor waits on it when idle.</summary>
@@ -51,11 +52,13 @@ public sealed class EventLogWriter : IAsyncDisposable
         await pending.Done.Task;
     }
 
-    private async Task RunAsync()
+    // The writer owns a thread rather than borrowing the pool's: each commit blocks for an fsync, and on a
+    // two-core machine a pool thread blocked that often starves the requests that feed it.
+    private void Run()
     {
         var group = new List<Pending>();
-        await using var sink = _database.IsSqlite ? (Sink)new SqliteSink(_database) : new PostgresSink(_database);
-        while (await _queue.Reader.WaitToReadAsync())
+        using var sink = _database.IsSqlite ? (Sink)new SqliteSink(_database) : new PostgresSink(_database);
+        while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             group.Clear();
             var rows = 0;
@@ -67,7 +70,7 @@ public sealed class EventLogWriter : IAsyncDisposable
 
             try
             {
-                var inserted = await sink.WriteAsync(group, rows);
+                var inserted = sink.Write(group, rows);
                 foreach (var pending in group)
                     pending.Done.TrySetResult(pending.Rows.Count);
                 if (inserted > 0)
@@ -80,7 +83,7 @@ public sealed class EventLogWriter : IAsyncDisposable
                 _logger.LogError(e, "Writing {Rows} events to the event log failed", rows);
                 foreach (var pending in group)
                     pending.Done.TrySetException(e);
-                await sink.ResetAsync();
+                sink.Reset();
             }
         }
     }
@@ -88,18 +91,18 @@ public sealed class EventLogWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _loop;
+        await Task.Run(_thread.Join);
     }
 
     private sealed record Pending(IReadOnlyList<EventRecord> Rows, TaskCompletionSource<int> Done);
 
-    private abstract class Sink : IAsyncDisposable
+    private abstract class Sink : IDisposable
     {
-        public abstract Task<int> WriteAsync(List<Pending> group, int rows);
+        public abstract int Write(List<Pending> group, int rows);
 
-        public abstract ValueTask ResetAsync();
+        public abstract void Reset();
 
-        public abstract ValueTask DisposeAsync();
+        public void Dispose() => Reset();
     }
 
     /// <summary>One connection and one prepared INSERT reused for every row: the fastest SQLite path.</summary>
@@ -108,11 +111,19 @@ public sealed class EventLogWriter : IAsyncDisposable
         private SqliteConnection? _connection;
         private SqliteCommand? _insert;
 
-        public override async Task<int> WriteAsync(List<Pending> group, int rows)
+        public override int Write(List<Pending> group, int rows)
         {
             if (_connection is null)
             {
-                _connection = (SqliteConnection)await database.OpenAsync();
+                _connection = (SqliteConnection)database.Open();
+                // The log's unique (workspace, message id) index is inserted into at random places; a larger
+                // page cache for this one long-lived connection keeps those pages in memory.
+                using (var pragma = _connection.CreateCommand())
+                {
+                    pragma.CommandText = "PRAGMA cache_size = -65536";
+                    pragma.ExecuteNonQuery();
+                }
+
                 _insert = _connection.CreateCommand();
                 _insert.CommandText = EventLogSql.SqliteInsert;
                 foreach (var name in EventLogSql.SqliteParameters)
@@ -120,7 +131,7 @@ public sealed class EventLogWriter : IAsyncDisposable
             }
 
             // BEGIN IMMEDIATE takes the write lock up front instead of failing to upgrade a read lock.
-            await using var transaction = _connection.BeginTransaction(deferred: false);
+            using var transaction = _connection.BeginTransaction(deferred: false);
             _insert!.Transaction = transaction;
             var inserted = 0;
             foreach (var pending in group)
@@ -129,36 +140,35 @@ public sealed class EventLogWriter : IAsyncDisposable
                     inserted += EventLogSql.InsertSqlite(_insert, row);
             }
 
-            await transaction.CommitAsync();
+            transaction.Commit();
             return inserted;
         }
 
-        public override async ValueTask ResetAsync()
+        public override void Reset()
         {
-            if (_connection is not null)
-                await _connection.DisposeAsync();
+            _insert?.Dispose();
+            _connection?.Dispose();
             _connection = null;
             _insert = null;
         }
-
-        public override ValueTask DisposeAsync() => ResetAsync();
     }
 
     /// <summary>One multi-row INSERT … SELECT FROM unnest(arrays) per commit: one round trip for the whole group.</summary>
     private sealed class PostgresSink(Database database) : Sink
     {
-        public override async Task<int> WriteAsync(List<Pending> group, int rows)
+        public override int Write(List<Pending> group, int rows)
         {
             var all = new List<EventRecord>(rows);
             foreach (var pending in group)
                 all.AddRange(pending.Rows);
-            await using var connection = (NpgsqlConnection)await database.OpenAsync();
-            return await EventLogSql.InsertPostgresAsync(connection, all);
+            using var connection = (NpgsqlConnection)database.Open();
+            using var command = EventLogSql.PostgresInsert(connection, all);
+            return command.ExecuteNonQuery();
         }
 
-        public override ValueTask ResetAsync() => ValueTask.CompletedTask;
-
-        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        public override void Reset()
+        {
+        }
     }
 }
 
@@ -185,7 +195,13 @@ public static class EventLogSql
         return insert.ExecuteNonQuery();
     }
 
-    public static async Task<int> InsertPostgresAsync(NpgsqlConnection connection, IReadOnlyList<EventRecord> rows, NpgsqlTransaction? transaction = null)
+    public static async Task<int> InsertPostgresAsync(NpgsqlConnection connection, IReadOnlyList<EventRecord> rows)
+    {
+        await using var command = PostgresInsert(connection, rows);
+        return await command.ExecuteNonQueryAsync();
+    }
+
+    public static NpgsqlCommand PostgresInsert(NpgsqlConnection connection, IReadOnlyList<EventRecord> rows)
     {
         var n = rows.Count;
         var workspaces = new Guid[n];
@@ -205,18 +221,18 @@ public static class EventLogSql
             payloads[i] = row.Payload;
         }
 
-        await using var command = new NpgsqlCommand(
+        var command = new NpgsqlCommand(
             """
             INSERT INTO event_log (workspace_id, message_id, type, received_at, occurred_at, payload)
             SELECT * FROM unnest(@w, @m, @t, @r, @o, @p)
             ON CONFLICT DO NOTHING
-            """, connection, transaction);
+            """, connection);
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("w", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { TypedValue = workspaces });
         command.Parameters.Add(new NpgsqlParameter<string[]>("m", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = messages });
         command.Parameters.Add(new NpgsqlParameter<string[]>("t", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = types });
         command.Parameters.Add(new NpgsqlParameter<long[]>("r", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = received });
         command.Parameters.Add(new NpgsqlParameter<long[]>("o", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = occurred });
         command.Parameters.Add(new NpgsqlParameter<string[]>("p", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = payloads });
-        return await command.ExecuteNonQueryAsync();
+        return command;
     }
 }

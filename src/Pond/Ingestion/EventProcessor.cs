@@ -82,8 +82,18 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         if (events.Count == 0)
             return 0;
 
-        foreach (var logged in events)
-            await ApplyAsync(connection, transaction, logged, now);
+        // Events of a workspace deleted since they were logged have nobody to apply to; skipping them keeps
+        // one deleted workspace from stalling everyone's events.
+        var workspaces = (await connection.QueryAsync<Guid>("SELECT id FROM workspaces", transaction: transaction)).ToHashSet();
+        var applied = await AppliedAsync(connection, transaction, events);
+        using (var statements = new Statements(connection, transaction))
+        {
+            foreach (var logged in events)
+            {
+                if (workspaces.Contains(logged.WorkspaceId) && !applied.Contains((logged.WorkspaceId, logged.MessageId)))
+                    await ApplyAsync(statements, logged, now);
+            }
+        }
 
         await connection.ExecuteAsync(
             "UPDATE processor_checkpoints SET position = @position, updated_at = @now WHERE name = @name",
@@ -93,13 +103,27 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         return events.Count;
     }
 
-    private async Task ApplyAsync(DbConnection connection, DbTransaction transaction, LoggedEvent logged, DateTimeOffset now)
+    /// <summary>Events of the batch that already have their timeline row, i.e. were applied before (a replay).</summary>
+    private async Task<HashSet<(Guid, string)>> AppliedAsync(DbConnection connection, DbTransaction transaction, List<LoggedEvent> events)
     {
-        var applied = await connection.ExecuteScalarAsync<long>(
-            "SELECT COUNT(*) FROM customer_events WHERE workspace_id = @WorkspaceId AND message_id = @MessageId",
-            new { logged.WorkspaceId, logged.MessageId }, transaction);
-        if (applied > 0)
-            return;
+        var applied = new HashSet<(Guid, string)>();
+        foreach (var workspace in events.GroupBy(e => e.WorkspaceId))
+        {
+            var ids = await connection.QueryAsync<string>(
+                // Dapper expands a list into IN (…) on SQLite and passes an array on PostgreSQL.
+                "SELECT message_id FROM customer_events WHERE workspace_id = @workspaceId AND message_id "
+                + (database.IsSqlite ? "IN @messageIds" : "= ANY(@messageIds)"),
+                new { workspaceId = workspace.Key, messageIds = workspace.Select(e => e.MessageId).ToArray() }, transaction);
+            foreach (var id in ids)
+                applied.Add((workspace.Key, id));
+        }
+
+        return applied;
+    }
+
+    private async Task ApplyAsync(Statements statements, LoggedEvent logged, DateTimeOffset now)
+    {
+        var (connection, transaction) = (statements.Connection, statements.Transaction);
 
         using var document = JsonDocument.Parse(logged.Payload);
         var message = document.RootElement;
@@ -120,7 +144,7 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
                 attach.Add(asAnonymous);
         }
 
-        var customer = await resolver.ResolveAsync(connection, transaction, logged.WorkspaceId, attach, lookupOnly, logged.MessageId, occurredAt, now);
+        var customer = await resolver.ResolveAsync(statements, logged.WorkspaceId, attach, lookupOnly, logged.MessageId, occurredAt, now);
         if (occurredAt < customer.FirstSeenAt)
             customer.FirstSeenAt = occurredAt;
         if (occurredAt > customer.LastSeenAt)
@@ -158,14 +182,14 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         }
 
         customer.UpdatedAt = now;
-        await IdentityResolver.SaveAsync(connection, transaction, customer);
-        await connection.ExecuteAsync(
+        await IdentityResolver.SaveAsync(statements, customer);
+        await statements.ExecuteAsync(
             """
             INSERT INTO customer_events (workspace_id, customer_id, message_id, type, name, occurred_at, properties)
-            VALUES (@workspaceId, @customerId, @messageId, @type, @name, @occurredAt, @properties) ON CONFLICT DO NOTHING
+            VALUES (@workspace, @customer, @message, @type, @name, @occurred, @properties) ON CONFLICT DO NOTHING
             """,
-            new { workspaceId = logged.WorkspaceId, customerId = customer.Id, messageId = logged.MessageId, type, name, occurredAt, properties },
-            transaction);
+            ("workspace", logged.WorkspaceId), ("customer", customer.Id), ("message", logged.MessageId), ("type", type), ("name", name),
+            ("occurred", occurredAt), ("properties", properties));
     }
 
     /// <summary>

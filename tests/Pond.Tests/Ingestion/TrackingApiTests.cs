@@ -203,6 +203,29 @@ public sealed class TrackingApiTests
 
     [Theory]
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task GzipBatchAndBeaconTextPlain_AreAccepted(DbEngine engine)
+    {
+        await using var server = await IngestionKit.StartAsync(engine);
+        using var client = server.Workspace.TrackingClient();
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { batch = new[] { new { type = "track", userId = "u", @event = "Zipped", messageId = "gz-1" } } });
+        using var compressed = new MemoryStream();
+        await using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            await gzip.WriteAsync(json);
+        using var zipped = new ByteArrayContent(compressed.ToArray());
+        zipped.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        zipped.Headers.ContentEncoding.Add("gzip");
+        using (var response = await client.PostAsync("/v1/batch", zipped))
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        using var beacon = new StringContent($"{{\"writeKey\":\"{server.Workspace.WriteKey}\",\"userId\":\"u\",\"name\":\"Home\",\"messageId\":\"beacon-1\"}}", Encoding.UTF8, "text/plain");
+        using (var response = await server.Client().PostAsync("/v1/page", beacon))
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        (await server.CountAsync("SELECT COUNT(*) FROM event_log WHERE message_id IN ('gz-1', 'beacon-1')")).ShouldBe(2);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task WriteKeyOfOneWorkspace_WritesIntoThatWorkspaceOnly(DbEngine engine)
     {
         await using var server = await IngestionKit.StartAsync(engine);

@@ -1,0 +1,51 @@
+using System.Globalization;
+using Pond.Bench.Ingestion;
+using Pond.Storage;
+
+namespace Pond.Bench;
+
+/// <summary>`dotnet run -c Release --project bench/Pond.Bench -- ingest [--engine sqlite|postgres|both] [--events N] [--senders N] [--batch N]`.</summary>
+internal static class BenchCli
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] != "ingest")
+        {
+            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000]");
+            return 2;
+        }
+
+        var settings = new IngestBench.Settings();
+        string engine = "sqlite";
+        for (var i = 1; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
+            switch (args[i])
+            {
+                case "--engine": engine = value; break;
+                case "--events": settings = settings with { Events = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                case "--senders": settings = settings with { Senders = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                case "--batch": settings = settings with { BatchSize = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                case "--process": settings = settings with { ProcessEvents = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}.");
+            }
+
+            i++;
+        }
+
+        DbEngine[] engines = engine switch
+        {
+            "sqlite" => [DbEngine.Sqlite],
+            "postgres" => [DbEngine.Postgres],
+            "both" => [DbEngine.Sqlite, DbEngine.Postgres],
+            _ => throw new ArgumentException("--engine is sqlite, postgres or both."),
+        };
+
+        var results = new List<IngestBench.Result>();
+        foreach (var e in engines)
+            results.Add(await IngestBench.RunAsync(e, settings));
+        Console.WriteLine();
+        Console.WriteLine(IngestBench.Table(results));
+        return 0;
+    }
+}
