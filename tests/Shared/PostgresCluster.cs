@@ -51,6 +51,7 @@ public sealed class PostgresCluster
         var binDir = FindBinDir() ?? throw new InvalidOperationException(
             "PostgreSQL server binaries (initdb, pg_ctl) were not found. Run ./scripts/test.sh, which installs them, or apt-get install postgresql.");
         var runAs = Environment.UserName == "root" ? "postgres" : null;
+        StopAbandonedClusters(binDir, runAs);
         var dataDir = Path.Combine(Path.GetTempPath(), $"pond-pg-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dataDir);
         if (runAs is not null)
@@ -63,7 +64,70 @@ public sealed class PostgresCluster
 
         var cluster = new PostgresCluster(dataDir, binDir, runAs, port);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.Stop();
+        StartWatchdog(cluster);
         return cluster;
+    }
+
+    /// <summary>
+    /// The test host is often killed rather than exited, so ProcessExit never runs: a detached shell
+    /// waits for this process to go and then stops the cluster and removes its folder.
+    /// </summary>
+    private static void StartWatchdog(PostgresCluster cluster)
+    {
+        var stop = StopCommand(cluster._binDir, cluster._dataDir, cluster._runAs);
+        var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; {stop}; rm -rf {cluster._dataDir}";
+        var start = new ProcessStartInfo("setsid", ["bash", "-c", script])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var watchdog = Process.Start(start);
+    }
+
+    /// <summary>Stops clusters left behind by test runs whose process is gone (a killed run, a crashed host).</summary>
+    private static void StopAbandonedClusters(string binDir, string? runAs)
+    {
+        foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), "pond-pg-*"))
+        {
+            var parts = Path.GetFileName(dir).Split('-');
+            if (parts.Length < 4 || !int.TryParse(parts[2], out var pid) || IsAlive(pid))
+                continue;
+            try
+            {
+                if (File.Exists(Path.Combine(dir, "postmaster.pid")))
+                    Run("bash", $"-c \"{StopCommand(binDir, dir, runAs)}\"", null);
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static string StopCommand(string binDir, string dataDir, string? runAs)
+    {
+        var pgCtl = $"{Path.Combine(binDir, "pg_ctl")} -D {dataDir} -m immediate stop";
+        return runAs is null ? pgCtl : $"runuser -u {runAs} -- {pgCtl}";
     }
 
     private void Stop()

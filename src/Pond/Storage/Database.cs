@@ -25,6 +25,10 @@ public sealed class Database : IDisposable
         if (Engine == DbEngine.Postgres)
         {
             var builder = new NpgsqlConnectionStringBuilder(ToNpgsqlConnectionString(connectionString));
+            // Pond repeats a small set of statements (ingestion, processing); server-side prepared
+            // statements save the planning on each, unless the operator chose otherwise.
+            if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase))
+                builder.MaxAutoPrepare = 64;
             ConnectionString = builder.ConnectionString;
             _postgres = NpgsqlDataSource.Create(builder.ConnectionString);
             Description = $"PostgreSQL {builder.Host}:{builder.Port}/{builder.Database}";
