@@ -34,6 +34,13 @@ internal sealed class BulkInserter(Database database)
             return;
         }
 
+        // Index pages of a large load do not fit the default 2 MB cache; without room SQLite rereads them from disk.
+        await using (var pragma = connection.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA cache_size = -262144";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using var command = ((SqliteConnection)connection).CreateCommand();
         command.Transaction = transaction;
@@ -54,6 +61,10 @@ internal sealed class BulkInserter(Database database)
         }
 
         await transaction.CommitAsync(cancellationToken);
+        // The connection goes back to the pool: give the memory back too.
+        command.CommandText = "PRAGMA cache_size = -2000";
+        command.Parameters.Clear();
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static Task WriteAsync(NpgsqlBinaryImporter importer, object value, CancellationToken cancellationToken) => value switch
