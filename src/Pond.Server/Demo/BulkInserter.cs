@@ -62,9 +62,9 @@ internal sealed class BulkInserter(Database database)
 
         await transaction.CommitAsync(cancellationToken);
         // The connection goes back to the pool: give the memory back too.
-        command.CommandText = "PRAGMA cache_size = -2000";
-        command.Parameters.Clear();
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await using var reset = connection.CreateCommand();
+        reset.CommandText = "PRAGMA cache_size = -2000";
+        await reset.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static Task WriteAsync(NpgsqlBinaryImporter importer, object value, CancellationToken cancellationToken) => value switch
