@@ -123,10 +123,14 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         foreach (var workspace in events.GroupBy(e => e.WorkspaceId))
         {
             var ids = await connection.QueryAsync<string>(
-                // Dapper expands a list into IN (…) on SQLite and passes an array on PostgreSQL.
+                // One parameter for all ids: SQLite reads them from a JSON array, PostgreSQL from an array.
                 "SELECT message_id FROM customer_events WHERE workspace_id = @workspaceId AND message_id "
-                + (database.IsSqlite ? "IN @messageIds" : "= ANY(@messageIds)"),
-                new { workspaceId = workspace.Key, messageIds = workspace.Select(e => e.MessageId).ToArray() }, transaction);
+                + (database.IsSqlite ? "IN (SELECT value FROM json_each(@messageIds))" : "= ANY(@messageIds)"),
+                new
+                {
+                    workspaceId = workspace.Key,
+                    messageIds = database.IsSqlite ? (object)JsonSerializer.Serialize(workspace.Select(e => e.MessageId)) : workspace.Select(e => e.MessageId).ToArray(),
+                }, transaction);
             foreach (var id in ids)
                 applied.Add((workspace.Key, id));
         }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using Pond.Customers;
@@ -13,9 +14,6 @@ namespace Pond.Ingestion;
 /// </summary>
 internal sealed class ProcessorStore(Statements statements)
 {
-    // SQLite allows 32766 parameters per statement; chunks stay far below it.
-    private const int SqliteChunk = 500;
-
     private readonly bool _sqlite = statements.Connection is not NpgsqlConnection;
 
     internal sealed record NewIdentity(Guid Id, Guid WorkspaceId, Guid CustomerId, Identity Identity, DateTimeOffset CreatedAt);
@@ -26,16 +24,14 @@ internal sealed class ProcessorStore(Statements statements)
     public async Task<List<(Identity Identity, Guid CustomerId)>> FindIdentitiesAsync(Guid workspaceId, IReadOnlySet<Identity> identities)
     {
         var found = new List<(Identity, Guid)>();
-        foreach (var chunk in Chunks(identities.ToList()))
+        var wanted = identities.ToList();
+        await using var command = _sqlite ? SqliteFindIdentities(workspaceId, wanted) : PostgresFindIdentities(workspaceId, wanted);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
         {
-            await using var command = _sqlite ? SqliteFindIdentities(workspaceId, chunk) : PostgresFindIdentities(workspaceId, chunk);
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                var identity = new Identity(reader.GetString(0), reader.GetString(1), reader.GetString(2));
-                if (identities.Contains(identity))
-                    found.Add((identity, reader.GetGuid(3)));
-            }
+            var identity = new Identity(reader.GetString(0), reader.GetString(1), reader.GetString(2));
+            if (identities.Contains(identity))
+                found.Add((identity, reader.GetGuid(3)));
         }
 
         return found;
@@ -75,15 +71,14 @@ internal sealed class ProcessorStore(Statements statements)
     public async Task<List<CustomerRecord>> LoadCustomersAsync(List<Guid> ids)
     {
         var customers = new List<CustomerRecord>(ids.Count);
-        foreach (var chunk in Chunks(ids))
-        {
-            await using var command = statements.Connection.CreateCommand();
-            command.Transaction = statements.Transaction;
-            command.CommandText = $"{IdentityResolver.CustomerSelect} WHERE id {InList(command, "id", chunk)}" + (_sqlite ? "" : " FOR UPDATE");
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-                customers.Add(IdentityResolver.ReadCustomer(reader));
-        }
+        if (ids.Count == 0)
+            return customers;
+        await using var command = statements.Connection.CreateCommand();
+        command.Transaction = statements.Transaction;
+        command.CommandText = $"{IdentityResolver.CustomerSelect} WHERE id {InList(command, "id", ids)}" + (_sqlite ? "" : " FOR UPDATE");
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            customers.Add(IdentityResolver.ReadCustomer(reader));
 
         return customers;
     }
@@ -238,7 +233,10 @@ internal sealed class ProcessorStore(Statements statements)
 
     private static long? ToDb(DateTimeOffset? time) => time is { } t ? DbTime.ToDb(t) : null;
 
-    /// <summary>"IN (…)" with one parameter per value on SQLite, "= ANY(array)" on PostgreSQL.</summary>
+    /// <summary>
+    /// "IN (…)" over one JSON array parameter on SQLite (binding one parameter per value costs more than
+    /// the lookups), "= ANY(array)" on PostgreSQL.
+    /// </summary>
     private string InList<T>(DbCommand command, string name, List<T> values) where T : notnull
     {
         if (!_sqlite)
@@ -247,14 +245,8 @@ internal sealed class ProcessorStore(Statements statements)
             return $"= ANY(@{name})";
         }
 
-        var names = new List<string>(values.Count);
-        for (var i = 0; i < values.Count; i++)
-        {
-            names.Add($"@{name}{i}");
-            AddParameter(command, $"{name}{i}", values[i] is Guid id ? id.ToString() : values[i]);
-        }
-
-        return $"IN ({string.Join(", ", names)})";
+        AddParameter(command, name, JsonSerializer.Serialize(values.Select(v => v is Guid id ? id.ToString() : v.ToString())));
+        return $"IN (SELECT value FROM json_each(@{name}))";
     }
 
     private static void AddParameter(DbCommand command, string name, object value)
@@ -265,10 +257,4 @@ internal sealed class ProcessorStore(Statements statements)
         command.Parameters.Add(parameter);
     }
 
-    private IEnumerable<List<T>> Chunks<T>(List<T> values)
-    {
-        var size = _sqlite ? SqliteChunk : Math.Max(1, values.Count);
-        for (var start = 0; start < values.Count; start += size)
-            yield return values.GetRange(start, Math.Min(size, values.Count - start));
-    }
 }
