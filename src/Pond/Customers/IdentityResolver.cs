@@ -117,8 +117,14 @@ public sealed class IdentityResolver(IEnumerable<ICustomerMergeParticipant> part
     public static async Task<CustomerRecord?> LoadAsync(Statements statements, Guid id)
     {
         await using var reader = await statements.Command($"SELECT {CustomerColumns} FROM customers WHERE id = @id", ("id", id)).ExecuteReaderAsync();
-        if (!await reader.ReadAsync())
-            return null;
+        return await reader.ReadAsync() ? ReadCustomer(reader) : null;
+    }
+
+    /// <summary>The SELECT list that <see cref="ReadCustomer"/> reads.</summary>
+    internal static string CustomerSelect => $"SELECT {CustomerColumns} FROM customers";
+
+    internal static CustomerRecord ReadCustomer(DbDataReader reader)
+    {
         static DateTimeOffset Time(DbDataReader r, int i) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
         static DateTimeOffset? TimeOrNull(DbDataReader r, int i) => r.IsDBNull(i) ? null : Time(r, i);
         return new CustomerRecord

@@ -86,13 +86,26 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         // one deleted workspace from stalling everyone's events.
         var workspaces = (await connection.QueryAsync<Guid>("SELECT id FROM workspaces", transaction: transaction)).ToHashSet();
         var applied = await AppliedAsync(connection, transaction, events);
-        using (var statements = new Statements(connection, transaction))
+        var pending = new List<ParsedEvent>(events.Count);
+        try
         {
             foreach (var logged in events)
             {
                 if (workspaces.Contains(logged.WorkspaceId) && !applied.Contains((logged.WorkspaceId, logged.MessageId)))
-                    await ApplyAsync(statements, logged, now);
+                    pending.Add(Parse(logged));
             }
+
+            using var statements = new Statements(connection, transaction);
+            var batch = new ProcessorBatch(new ProcessorStore(statements), now);
+            await batch.LoadAsync(pending.SelectMany(e => e.Attach.Concat(e.LookupOnly).Select(i => (e.Logged.WorkspaceId, i))));
+            foreach (var parsed in pending)
+                await ApplyAsync(statements, batch, parsed, now);
+            await batch.FlushAsync();
+        }
+        finally
+        {
+            foreach (var parsed in pending)
+                parsed.Document.Dispose();
         }
 
         await connection.ExecuteAsync(
@@ -110,10 +123,14 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         foreach (var workspace in events.GroupBy(e => e.WorkspaceId))
         {
             var ids = await connection.QueryAsync<string>(
-                // Dapper expands a list into IN (…) on SQLite and passes an array on PostgreSQL.
+                // One parameter for all ids: SQLite reads them from a JSON array, PostgreSQL from an array.
                 "SELECT message_id FROM customer_events WHERE workspace_id = @workspaceId AND message_id "
-                + (database.IsSqlite ? "IN @messageIds" : "= ANY(@messageIds)"),
-                new { workspaceId = workspace.Key, messageIds = workspace.Select(e => e.MessageId).ToArray() }, transaction);
+                + (database.IsSqlite ? "IN (SELECT value FROM json_each(@messageIds))" : "= ANY(@messageIds)"),
+                new
+                {
+                    workspaceId = workspace.Key,
+                    messageIds = database.IsSqlite ? (object)JsonSerializer.Serialize(workspace.Select(e => e.MessageId)) : workspace.Select(e => e.MessageId).ToArray(),
+                }, transaction);
             foreach (var id in ids)
                 applied.Add((workspace.Key, id));
         }
@@ -121,30 +138,37 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         return applied;
     }
 
-    private async Task ApplyAsync(Statements statements, LoggedEvent logged, DateTimeOffset now)
+    /// <summary>The event's message and the identities it names (read up front, so the batch can look them all up at once).</summary>
+    private static ParsedEvent Parse(LoggedEvent logged)
+    {
+        var document = JsonDocument.Parse(logged.Payload);
+        var message = document.RootElement;
+        var attach = MessageIdentities.From(message, logged.Type);
+        var lookupOnly = new List<Identity>();
+        if (logged.Type == "alias" && SegmentMessages.ReadId(message, "previousId", "") is { } previousId)
+        {
+            // previousId is an anonymousId or an earlier userId; look for both.
+            lookupOnly.Add(new Identity(IdentityKinds.UserId, "", previousId.Trim()));
+            lookupOnly.Add(new Identity(IdentityKinds.AnonymousId, "", previousId.Trim()));
+        }
+
+        return new ParsedEvent(logged, document, attach, lookupOnly);
+    }
+
+    private async Task ApplyAsync(Statements statements, ProcessorBatch batch, ParsedEvent parsed, DateTimeOffset now)
     {
         var (connection, transaction) = (statements.Connection, statements.Transaction);
-
-        using var document = JsonDocument.Parse(logged.Payload);
-        var message = document.RootElement;
+        var logged = parsed.Logged;
+        var message = parsed.Document.RootElement;
         var type = logged.Type;
         var occurredAt = logged.OccurredAt;
 
-        var attach = MessageIdentities.From(message, type);
-        var lookupOnly = new List<Identity>();
-        if (type == "alias" && SegmentMessages.ReadId(message, "previousId", "") is { } previousId)
-        {
-            // previousId is an anonymousId or an earlier userId; look for both. Never seen before,
-            // it is kept as an anonymous id so later events sent under it find this customer.
-            var asUser = new Identity(IdentityKinds.UserId, "", previousId.Trim());
-            var asAnonymous = new Identity(IdentityKinds.AnonymousId, "", previousId.Trim());
-            lookupOnly.Add(asUser);
-            lookupOnly.Add(asAnonymous);
-            if (!await ExistsAsync(connection, transaction, logged.WorkspaceId, asUser))
-                attach.Add(asAnonymous);
-        }
+        var attach = parsed.Attach.ToList();
+        // A previousId never seen as a userId is kept as an anonymous id so later events sent under it find this customer.
+        if (parsed.LookupOnly is [var asUser, var asAnonymous] && !batch.IsKnown(logged.WorkspaceId, asUser))
+            attach.Add(asAnonymous);
 
-        var customer = await resolver.ResolveAsync(statements, logged.WorkspaceId, attach, lookupOnly, logged.MessageId, occurredAt, now);
+        var customer = await ResolveAsync(statements, batch, logged, attach, parsed.LookupOnly, now);
         if (occurredAt < customer.FirstSeenAt)
             customer.FirstSeenAt = occurredAt;
         if (occurredAt > customer.LastSeenAt)
@@ -182,14 +206,30 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         }
 
         customer.UpdatedAt = now;
-        await IdentityResolver.SaveAsync(statements, customer);
-        await statements.ExecuteAsync(
-            """
-            INSERT INTO customer_events (workspace_id, customer_id, message_id, type, name, occurred_at, properties)
-            VALUES (@workspace, @customer, @message, @type, @name, @occurred, @properties) ON CONFLICT DO NOTHING
-            """,
-            ("workspace", logged.WorkspaceId), ("customer", customer.Id), ("message", logged.MessageId), ("type", type), ("name", name),
-            ("occurred", occurredAt), ("properties", properties));
+        batch.Changed(customer);
+        batch.AddTimeline(logged.WorkspaceId, customer.Id, logged.MessageId, type, name, occurredAt, properties);
+    }
+
+    /// <summary>
+    /// The event's customer from the batch's state; a stranger becomes a new customer. Naming identities of
+    /// several customers merges them, which the resolver does in the database, so the batch is written first.
+    /// </summary>
+    private async Task<CustomerRecord> ResolveAsync(
+        Statements statements, ProcessorBatch batch, LoggedEvent logged, List<Identity> attach, List<Identity> lookupOnly, DateTimeOffset now)
+    {
+        var owners = batch.OwnersOf(logged.WorkspaceId, attach.Concat(lookupOnly));
+        if (owners.Count > 1)
+        {
+            await batch.FlushAsync();
+            var survivor = await resolver.ResolveAsync(statements, logged.WorkspaceId, attach, lookupOnly, logged.MessageId, logged.OccurredAt, now);
+            batch.Merged(survivor, owners.Where(id => id != survivor.Id).ToList(), attach);
+            return survivor;
+        }
+
+        var customer = owners.Count == 0 ? batch.Create(logged.WorkspaceId, logged.OccurredAt) : batch.Customer(owners[0]);
+        foreach (var identity in attach)
+            batch.Attach(customer, identity);
+        return customer;
     }
 
     /// <summary>
@@ -304,15 +344,12 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         return id;
     }
 
-    private static async Task<bool> ExistsAsync(DbConnection connection, DbTransaction transaction, Guid workspaceId, Identity identity) =>
-        await connection.ExecuteScalarAsync<long>(
-            "SELECT COUNT(*) FROM identities WHERE workspace_id = @workspaceId AND kind = @Kind AND scope = @Scope AND value = @Value",
-            new { workspaceId, identity.Kind, identity.Scope, identity.Value }, transaction) > 0;
-
     private static string ObjectText(JsonElement message, string name) =>
         message.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value.GetRawText() : "{}";
 
     public void Dispose() => _gate.Dispose();
+
+    private sealed record ParsedEvent(LoggedEvent Logged, JsonDocument Document, List<Identity> Attach, List<Identity> LookupOnly);
 
     private sealed class LoggedEvent
     {

@@ -201,6 +201,144 @@ public sealed class EventProcessorTests
     }
 
     [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task OneBatch_SameNewPersonInSeveralEvents_IsOneCustomerWithTraitsAppliedInOrder(DbEngine engine)
+    {
+        await using var server = await IngestionKit.StartAsync(engine);
+        var ws = server.Workspace;
+        using var client = ws.TrackingClient();
+        await client.SendOkAsync("/v1/batch", new
+        {
+            batch = new object[]
+            {
+                new { type = "identify", userId = "new-1", messageId = "n-1", timestamp = "2026-10-01T00:00:00Z", traits = new { name = "First", tier = "silver", city = "北京" } },
+                new { type = "track", userId = "new-1", messageId = "n-2", timestamp = "2026-10-02T00:00:00Z", @event = "Order Completed" },
+                new { type = "identify", userId = "new-1", messageId = "n-3", timestamp = "2026-10-03T00:00:00Z", traits = new { tier = "gold", city = (string?)null, phone = "13800138001" } },
+                // Known only by the phone the previous event of this batch attached.
+                new { type = "identify", anonymousId = "device-1", messageId = "n-4", timestamp = "2026-10-04T00:00:00Z", traits = new { phone = "13800138001", name = "Second" } },
+                new { type = "track", userId = "new-1", messageId = "n-5", timestamp = "2026-09-30T00:00:00Z", @event = "Order Completed" },
+            },
+        });
+        (await server.ProcessAsync()).ShouldBe(5);
+
+        (await server.CountAsync("SELECT COUNT(*) FROM customers")).ShouldBe(1);
+        var c = await server.CustomerOfAsync(ws.Id, "user_id", "new-1");
+        c.ShouldNotBeNull();
+        (await server.CustomerOfAsync(ws.Id, "phone", "13800138001")).ShouldBe(c);
+        (await server.CustomerOfAsync(ws.Id, "anonymous_id", "device-1")).ShouldBe(c);
+        (await server.CountAsync("SELECT COUNT(*) FROM identities")).ShouldBe(3);
+        (await server.CountAsync("SELECT COUNT(*) FROM customer_events WHERE customer_id = @c", new { c })).ShouldBe(5);
+        (await server.ScalarAsync<string>("SELECT traits FROM customers WHERE id = @c", new { c }))
+            .ShouldBe("""{"name":"Second","tier":"gold","phone":"13800138001"}""");
+        (await server.ScalarAsync<string>("SELECT display_name FROM customers WHERE id = @c", new { c })).ShouldBe("Second");
+        var at = (string iso) => DateTimeOffset.Parse(iso, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+        (await server.ScalarAsync<long>("SELECT first_seen_at FROM customers WHERE id = @c", new { c })).ShouldBe(at("2026-09-30T00:00:00Z"));
+        (await server.ScalarAsync<long>("SELECT last_seen_at FROM customers WHERE id = @c", new { c })).ShouldBe(at("2026-10-04T00:00:00Z"));
+        (await server.ScalarAsync<long>("SELECT first_order_at FROM customers WHERE id = @c", new { c })).ShouldBe(at("2026-09-30T00:00:00Z"));
+        (await server.ScalarAsync<long>("SELECT last_order_at FROM customers WHERE id = @c", new { c })).ShouldBe(at("2026-10-02T00:00:00Z"));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task OneBatch_MergeBetweenItsEvents_LaterEventsOfTheBatchLandOnTheSurvivor(DbEngine engine)
+    {
+        await using var server = await IngestionKit.StartAsync(engine);
+        var ws = server.Workspace;
+        using var client = ws.TrackingClient();
+        await client.SendOkAsync("/v1/batch", new
+        {
+            batch = new object[]
+            {
+                new { type = "identify", anonymousId = "a-1", messageId = "m-1", timestamp = "2026-10-01T00:00:00Z", traits = new { phone = "13800138002", name = "Anon" } },
+                new { type = "identify", userId = "u-1", messageId = "m-2", timestamp = "2026-10-02T00:00:00Z", traits = new { email = "u1@example.com", tier = "silver" } },
+                new { type = "page", userId = "u-1", messageId = "m-3", timestamp = "2026-10-03T00:00:00Z", name = "Home" },
+                new { type = "identify", userId = "u-1", messageId = "m-4", timestamp = "2026-10-04T00:00:00Z", traits = new { phone = "13800138002" } },
+                new { type = "track", anonymousId = "a-1", messageId = "m-5", timestamp = "2026-10-05T00:00:00Z", @event = "Order Completed" },
+                new { type = "identify", userId = "u-1", messageId = "m-6", timestamp = "2026-10-06T00:00:00Z", traits = new { tier = "gold" } },
+                new { type = "identify", anonymousId = "a-2", messageId = "m-7", timestamp = "2026-10-07T00:00:00Z", traits = new { email = "U1@example.com" } },
+            },
+        });
+        (await server.ProcessAsync()).ShouldBe(7);
+
+        (await server.CountAsync("SELECT COUNT(*) FROM customers")).ShouldBe(1);
+        var c = await server.CustomerOfAsync(ws.Id, "user_id", "u-1");
+        c.ShouldNotBeNull();
+        foreach (var (kind, value) in new[] { ("anonymous_id", "a-1"), ("anonymous_id", "a-2"), ("phone", "13800138002"), ("email", "u1@example.com") })
+            (await server.CustomerOfAsync(ws.Id, kind, value)).ShouldBe(c);
+        (await server.CountAsync("SELECT COUNT(*) FROM identities")).ShouldBe(5);
+        (await server.CountAsync("SELECT COUNT(*) FROM customer_events WHERE customer_id = @c", new { c })).ShouldBe(7);
+        (await server.CountAsync("SELECT COUNT(*) FROM customer_merges WHERE survivor_id = @c AND message_id = 'm-4'", new { c })).ShouldBe(1);
+        var traits = await server.ScalarAsync<string>("SELECT traits FROM customers WHERE id = @c", new { c }) ?? "";
+        traits.ShouldContain("\"tier\":\"gold\"");
+        traits.ShouldContain("\"name\":\"Anon\"");
+        (await server.ScalarAsync<long?>("SELECT first_order_at FROM customers WHERE id = @c", new { c })).ShouldNotBeNull();
+
+        var before = await server.SnapshotAsync();
+        await server.ExecuteAsync("UPDATE processor_checkpoints SET position = 0");
+        (await server.ProcessAsync()).ShouldBe(7);
+        (await server.SnapshotAsync()).ShouldBe(before);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task OneBatch_TwoWorkspacesWithTheSameIdentity_KeepTheirCustomersApart(DbEngine engine)
+    {
+        await using var server = await IngestionKit.StartAsync(engine);
+        var lily = server.Workspace;
+        var rose = await server.CreateWorkspaceAsync("rose");
+        using var lilyClient = lily.TrackingClient();
+        using var roseClient = rose.TrackingClient();
+        // Already known in lily before the batch: the batch mixes a known and an unknown customer with the same identity.
+        await lilyClient.SendOkAsync("/v1/identify", new { userId = "same", messageId = "l-0", timestamp = "2026-10-01T00:00:00Z", traits = new { tier = "lily-old" } });
+        await server.ProcessAsync();
+
+        await lilyClient.SendOkAsync("/v1/identify", new { userId = "same", messageId = "l-1", timestamp = "2026-10-02T00:00:00Z", traits = new { tier = "lily", phone = "13800138003" } });
+        await roseClient.SendOkAsync("/v1/identify", new { userId = "same", messageId = "r-1", timestamp = "2026-10-03T00:00:00Z", traits = new { tier = "rose", phone = "13800138003" } });
+        await lilyClient.SendOkAsync("/v1/track", new { userId = "same", messageId = "shared", timestamp = "2026-10-04T00:00:00Z", @event = "Order Completed" });
+        await roseClient.SendOkAsync("/v1/track", new { anonymousId = "only-rose", messageId = "shared", timestamp = "2026-10-05T00:00:00Z", @event = "Product Viewed", context = new { traits = new { phone = "13800138003" } } });
+        (await server.ProcessAsync()).ShouldBe(4);
+
+        (await server.CountAsync("SELECT COUNT(*) FROM customers")).ShouldBe(2);
+        var inLily = await server.CustomerOfAsync(lily.Id, "user_id", "same");
+        var inRose = await server.CustomerOfAsync(rose.Id, "user_id", "same");
+        inLily.ShouldNotBeNull();
+        inRose.ShouldNotBeNull();
+        inLily.ShouldNotBe(inRose);
+        (await server.CustomerOfAsync(lily.Id, "phone", "13800138003")).ShouldBe(inLily);
+        (await server.CustomerOfAsync(rose.Id, "phone", "13800138003")).ShouldBe(inRose);
+        (await server.CustomerOfAsync(rose.Id, "anonymous_id", "only-rose")).ShouldBe(inRose);
+        (await server.CountAsync("SELECT COUNT(*) FROM customers WHERE id = @inLily AND workspace_id = @lily AND first_order_at IS NOT NULL", new { inLily, lily = lily.Id })).ShouldBe(1);
+        (await server.CountAsync("SELECT COUNT(*) FROM customers WHERE id = @inRose AND workspace_id = @rose AND first_order_at IS NULL", new { inRose, rose = rose.Id })).ShouldBe(1);
+        (await server.ScalarAsync<string>("SELECT traits FROM customers WHERE id = @inLily", new { inLily }) ?? "").ShouldContain("\"tier\":\"lily\"");
+        (await server.ScalarAsync<string>("SELECT traits FROM customers WHERE id = @inRose", new { inRose }) ?? "").ShouldContain("\"tier\":\"rose\"");
+        (await server.CountAsync("SELECT COUNT(*) FROM customer_events WHERE customer_id = @inLily", new { inLily })).ShouldBe(3);
+        (await server.CountAsync("SELECT COUNT(*) FROM customer_events WHERE customer_id = @inRose", new { inRose })).ShouldBe(2);
+        (await server.CountAsync("SELECT COUNT(*) FROM customer_merges")).ShouldBe(0);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task WholeStreamInOneBatch_EndsInTheSameStateAsOneEventPerBatch(DbEngine engine)
+    {
+        var messages = StreamWithMerges();
+        await using var oneByOne = await IngestionKit.StartAsync(engine);
+        using (var client = oneByOne.Workspace.TrackingClient())
+            await client.SendOkAsync("/v1/batch", new { batch = messages });
+        using (var processor = new EventProcessor(
+            oneByOne.Service<Database>(), oneByOne.Service<IdentityResolver>(), TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<EventProcessor>.Instance) { BatchSize = 1 })
+            (await processor.ProcessPendingAsync()).ShouldBe(messages.Length);
+
+        await using var together = await IngestionKit.StartAsync(engine);
+        using (var client = together.Workspace.TrackingClient())
+            await client.SendOkAsync("/v1/batch", new { batch = messages });
+        (await together.ProcessAsync()).ShouldBe(messages.Length);
+
+        (await together.SnapshotAsync()).ShouldBe(await oneByOne.SnapshotAsync());
+        (await together.CountAsync("SELECT COUNT(*) FROM customer_merges")).ShouldBe(await oneByOne.CountAsync("SELECT COUNT(*) FROM customer_merges"));
+    }
+
+    [Theory]
     [InlineData("13800138000", "13800138000")]
     [InlineData("+86 138-0013-8000", "13800138000")]
     [InlineData("8613800138000", "13800138000")]
