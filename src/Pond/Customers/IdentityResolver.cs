@@ -174,7 +174,7 @@ public sealed class IdentityResolver(IEnumerable<ICustomerMergeParticipant> part
         IReadOnlyList<Match> matches, string messageId, DateTimeOffset now)
     {
         var (connection, transaction) = (statements.Connection, statements.Transaction);
-        var p = new { survivor = survivor.Id, merged = merged.Id, now };
+        var p = new { workspace = survivor.WorkspaceId, survivor = survivor.Id, merged = merged.Id, now };
         await connection.ExecuteAsync("UPDATE identities SET customer_id = @survivor WHERE customer_id = @merged", p, transaction);
 
         // Both were related to the same carrier: keep one live relationship (the survivor's, dated from
@@ -195,7 +195,7 @@ public sealed class IdentityResolver(IEnumerable<ICustomerMergeParticipant> part
               AND carrier_id IN (SELECT carrier_id FROM relationships WHERE customer_id = @survivor AND state = 'active')
             """, p, transaction);
         await connection.ExecuteAsync("UPDATE relationships SET customer_id = @survivor WHERE customer_id = @merged", p, transaction);
-        await connection.ExecuteAsync("UPDATE customer_events SET customer_id = @survivor WHERE customer_id = @merged", p, transaction);
+        await connection.ExecuteAsync("UPDATE customer_events SET customer_id = @survivor WHERE workspace_id = @workspace AND customer_id = @merged", p, transaction);
         await connection.ExecuteAsync("UPDATE customer_merges SET survivor_id = @survivor WHERE survivor_id = @merged", p, transaction);
         foreach (var participant in _participants)
             await participant.MoveAsync(connection, transaction, survivor.WorkspaceId, survivor.Id, merged.Id);
