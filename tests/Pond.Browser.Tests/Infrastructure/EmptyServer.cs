@@ -30,7 +30,7 @@ internal sealed class EmptyServer : IAsyncDisposable
 
     public static async Task<EmptyServer> StartAsync()
     {
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "pond-tests", $"empty-{Guid.NewGuid():N}");
+        var dataDirectory = Path.Combine(TestDatabase.RunFolder, $"empty-{Guid.NewGuid():N}");
         var app = await PondHost.CreateAsync(new PondOptions
         {
             DataDirectory = dataDirectory,

@@ -36,7 +36,7 @@ internal sealed class PondServer : IAsyncDisposable
 
     public static async Task<PondServer> StartAsync(DbEngine engine, Action<PondOptions, IServiceCollection>? configure = null, bool runEngines = true)
     {
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "pond-tests", $"server-{Guid.NewGuid():N}");
+        var dataDirectory = Path.Combine(TestDatabase.RunFolder, $"server-{Guid.NewGuid():N}");
         var options = new PondOptions
         {
             DataDirectory = dataDirectory,

@@ -12,8 +12,56 @@ public static class TestDatabase
     public static string NewConnectionString(DbEngine engine) => engine switch
     {
         DbEngine.Postgres => PostgresCluster.Instance.CreateDatabase(),
-        _ => $"Data Source={Path.Combine(Path.GetTempPath(), "pond-tests", $"{Guid.NewGuid():N}.db")}",
+        _ => $"Data Source={Path.Combine(RunFolder, $"{Guid.NewGuid():N}.db")}",
     };
+
+    /// <summary>
+    /// This test run's scratch folder (SQLite files, server data folders). Folders of runs that have ended
+    /// are removed when the next run starts, so killed runs do not fill the disk.
+    /// </summary>
+    public static string RunFolder { get; } = CreateRunFolder();
+
+    private static string CreateRunFolder()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "pond-tests");
+        Directory.CreateDirectory(root);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(root))
+        {
+            var name = Path.GetFileName(entry);
+            if (name.StartsWith("run-", StringComparison.Ordinal) && int.TryParse(name[4..], out var pid) && IsAlive(pid))
+                continue;
+            try
+            {
+                if (Directory.Exists(entry))
+                    Directory.Delete(entry, recursive: true);
+                else
+                    File.Delete(entry);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        var folder = Path.Combine(root, $"run-{Environment.ProcessId}");
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     public static async Task<Database> CreateMigratedAsync(DbEngine engine, int? version = null)
     {
