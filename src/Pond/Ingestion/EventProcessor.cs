@@ -22,8 +22,14 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
 
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    /// <summary>Events per transaction: large enough to amortise the commit, small enough not to hold the SQLite write lock long.</summary>
+    /// <summary>Events per transaction when caught up: small enough not to hold the SQLite write lock long.</summary>
     public int BatchSize { get; init; } = 500;
+
+    /// <summary>
+    /// Events per transaction while working off a backlog: each commit costs about the same whatever its
+    /// size, so a full batch doubles the next one up to this cap, and an idle log brings it back down.
+    /// </summary>
+    public int MaxBatchSize { get; init; } = 2000;
 
     /// <summary>
     /// Applies pending events (at most <paramref name="maxEvents"/>) and returns how many were read.
@@ -35,13 +41,16 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         try
         {
             var total = 0;
+            var size = BatchSize;
             while (total < maxEvents)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var read = await ProcessBatchAsync(Math.Min(BatchSize, maxEvents - total));
+                var wanted = Math.Min(size, maxEvents - total);
+                var read = await ProcessBatchAsync(wanted);
                 if (read == 0)
                     break;
                 total += read;
+                size = read == wanted ? Math.Min(size * 2, Math.Max(BatchSize, MaxBatchSize)) : BatchSize;
             }
 
             return total;
