@@ -1,0 +1,113 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Pond.WeCom;
+
+/// <summary>
+/// WeCom's callback encryption (企业微信 加解密方案): a SHA1 signature over the sorted token, timestamp,
+/// nonce and ciphertext, and AES-256-CBC with the 43-character EncodingAESKey (base64 of the key; the IV
+/// is the key's first 16 bytes), PKCS#7 padded to 32-byte blocks, over
+/// random(16) · msg_len(4, network order) · msg · receiveid. receiveid is the corp id for internal apps.
+/// </summary>
+public sealed class WeComCrypto
+{
+    private const int PadBlock = 32;
+    private readonly string _token;
+    private readonly byte[] _key;
+    private readonly byte[] _iv;
+    private readonly byte[] _receiveId;
+
+    public WeComCrypto(string token, string encodingAesKey, string receiveId)
+    {
+        if (string.IsNullOrEmpty(token))
+            throw new ValidationFailedException("The WeCom callback Token is required.", "token");
+        if (encodingAesKey is not { Length: 43 })
+            throw new ValidationFailedException("The WeCom EncodingAESKey is 43 characters, as shown in the WeCom admin console.", "encodingAesKey");
+        try
+        {
+            _key = Convert.FromBase64String(encodingAesKey + "=");
+        }
+        catch (FormatException)
+        {
+            throw new ValidationFailedException("The WeCom EncodingAESKey must be base64 characters (A–Z, a–z, 0–9, +, /).", "encodingAesKey");
+        }
+
+        _token = token;
+        _iv = _key[..16];
+        _receiveId = Encoding.UTF8.GetBytes(receiveId);
+    }
+
+    /// <summary>msg_signature: SHA1 (hex) of the four values sorted by ordinal and concatenated.</summary>
+    public string Sign(string timestamp, string nonce, string encrypted)
+    {
+        string[] parts = [_token, timestamp, nonce, encrypted];
+        Array.Sort(parts, StringComparer.Ordinal);
+#pragma warning disable CA5350 // SHA1 is what WeCom's protocol specifies; Pond does not choose it.
+        return Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(string.Concat(parts))));
+#pragma warning restore CA5350
+    }
+
+    public bool Verify(string signature, string timestamp, string nonce, string encrypted) =>
+        CryptographicOperations.FixedTimeEquals(
+            Encoding.ASCII.GetBytes(Sign(timestamp, nonce, encrypted)),
+            Encoding.ASCII.GetBytes(signature.ToLowerInvariant()));
+
+    /// <summary>Decrypts a callback's Encrypt field (or a URL check's echostr). Throws <see cref="WeComCryptoException"/> if it is not ours.</summary>
+    public string Decrypt(string encrypted)
+    {
+        byte[] cipher;
+        try
+        {
+            cipher = Convert.FromBase64String(encrypted);
+        }
+        catch (FormatException)
+        {
+            throw new WeComCryptoException("The ciphertext is not base64.");
+        }
+
+        if (cipher.Length == 0 || cipher.Length % 16 != 0)
+            throw new WeComCryptoException("The ciphertext is not a whole number of AES blocks.");
+        using var aes = Aes.Create();
+        aes.Key = _key;
+        var plain = aes.DecryptCbc(cipher, _iv, PaddingMode.None);
+
+        var pad = plain[^1];
+        if (pad is < 1 or > PadBlock || pad > plain.Length)
+            throw new WeComCryptoException("The padding is not PKCS#7 to 32 bytes: wrong EncodingAESKey?");
+        var body = plain.AsSpan(0, plain.Length - pad);
+        if (body.Length < 20)
+            throw new WeComCryptoException("The plaintext is too short.");
+        var length = BinaryPrimitives.ReadInt32BigEndian(body.Slice(16, 4));
+        if (length < 0 || 20 + length > body.Length)
+            throw new WeComCryptoException("The message length does not fit the plaintext: wrong EncodingAESKey?");
+        var receiveId = body[(20 + length)..];
+        if (!receiveId.SequenceEqual(_receiveId))
+            throw new WeComCryptoException("The message is addressed to another corp (receiveid differs).");
+        return Encoding.UTF8.GetString(body.Slice(20, length));
+    }
+
+    /// <summary>Encrypts a message as WeCom does (used for replies and by Pond's simulator and tests).</summary>
+    public string Encrypt(string message, ReadOnlySpan<byte> random = default)
+    {
+        var msg = Encoding.UTF8.GetBytes(message);
+        var length = 16 + 4 + msg.Length + _receiveId.Length;
+        var pad = PadBlock - length % PadBlock;
+        var plain = new byte[length + pad];
+        if (random.IsEmpty)
+            RandomNumberGenerator.Fill(plain.AsSpan(0, 16));
+        else
+            random[..16].CopyTo(plain);
+        BinaryPrimitives.WriteInt32BigEndian(plain.AsSpan(16, 4), msg.Length);
+        msg.CopyTo(plain, 20);
+        _receiveId.CopyTo(plain, 20 + msg.Length);
+        plain.AsSpan(length).Fill((byte)pad);
+
+        using var aes = Aes.Create();
+        aes.Key = _key;
+        return Convert.ToBase64String(aes.EncryptCbc(plain, _iv, PaddingMode.None));
+    }
+}
+
+/// <summary>A callback that fails decryption: not from WeCom, or configured with another key or corp.</summary>
+public sealed class WeComCryptoException(string message) : Exception(message);
