@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Xml;
 using System.Xml.Linq;
 
 namespace Pond.WeCom;
@@ -35,58 +33,38 @@ public sealed record WeComEvent
 public static class WeComCallback
 {
     /// <summary>Callback bodies are small; anything larger is not WeCom.</summary>
-    public const int MaxBodyBytes = 64 * 1024;
+    public const int MaxBodyBytes = TencentXml.MaxCharacters;
 
     public static WeComEnvelope ParseEnvelope(string xml)
     {
-        var root = Load(xml);
-        var encrypt = Field(root, "Encrypt") ?? throw new WeComCallbackException("The callback has no <Encrypt> element.");
-        return new WeComEnvelope(Field(root, "ToUserName") ?? "", encrypt, Field(root, "AgentID"));
+        var root = TencentXml.Load(xml);
+        var encrypt = TencentXml.Field(root, "Encrypt") ?? throw new CallbackRejectedException("The callback has no <Encrypt> element.");
+        return new WeComEnvelope(TencentXml.Field(root, "ToUserName") ?? "", encrypt, TencentXml.Field(root, "AgentID"));
     }
 
     public static WeComEvent ParseEvent(string xml)
     {
-        var root = Load(xml);
-        var type = Field(root, "MsgType");
-        var name = Field(root, "Event");
+        var root = TencentXml.Load(xml);
+        var type = TencentXml.Field(root, "MsgType");
+        var name = TencentXml.Field(root, "Event");
         if (type != "event" || name is null)
-            throw new WeComCallbackException($"Expected an event message, got MsgType '{type}'.");
+            throw new CallbackRejectedException($"Expected an event message, got MsgType '{type}'.");
         return new WeComEvent
         {
             Event = name,
-            ChangeType = Field(root, "ChangeType"),
-            UserId = Field(root, "UserID"),
-            ExternalUserId = Field(root, "ExternalUserID"),
-            State = Field(root, "State"),
-            WelcomeCode = Field(root, "WelcomeCode"),
-            FailReason = Field(root, "FailReason"),
-            ChatId = Field(root, "ChatId"),
-            UpdateDetail = Field(root, "UpdateDetail"),
-            JoinScene = Number(root, "JoinScene"),
-            QuitScene = Number(root, "QuitScene"),
-            MemberChangeCount = Number(root, "MemChangeCnt"),
+            ChangeType = TencentXml.Field(root, "ChangeType"),
+            UserId = TencentXml.Field(root, "UserID"),
+            ExternalUserId = TencentXml.Field(root, "ExternalUserID"),
+            State = TencentXml.Field(root, "State"),
+            WelcomeCode = TencentXml.Field(root, "WelcomeCode"),
+            FailReason = TencentXml.Field(root, "FailReason"),
+            ChatId = TencentXml.Field(root, "ChatId"),
+            UpdateDetail = TencentXml.Field(root, "UpdateDetail"),
+            JoinScene = TencentXml.Number(root, "JoinScene"),
+            QuitScene = TencentXml.Number(root, "QuitScene"),
+            MemberChangeCount = TencentXml.Number(root, "MemChangeCnt"),
             MemberChangeList = root.Element("MemChangeList")?.Elements("Item").Select(i => i.Value.Trim()).Where(v => v.Length > 0).ToList() ?? [],
-            CreatedAt = DateTimeOffset.FromUnixTimeSeconds(long.Parse(Field(root, "CreateTime") ?? "0", CultureInfo.InvariantCulture)),
+            CreatedAt = TencentXml.Time(root),
         };
     }
-
-    private static XElement Load(string xml)
-    {
-        var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersInDocument = MaxBodyBytes };
-        try
-        {
-            using var reader = XmlReader.Create(new StringReader(xml), settings);
-            var root = XElement.Load(reader);
-            return root.Name.LocalName == "xml" ? root : throw new WeComCallbackException("The callback's root element is not <xml>.");
-        }
-        catch (XmlException e)
-        {
-            throw new WeComCallbackException($"The callback is not well-formed XML: {e.Message}");
-        }
-    }
-
-    private static string? Field(XElement root, string name) => root.Element(name)?.Value.Trim();
-
-    private static int? Number(XElement root, string name) =>
-        int.TryParse(Field(root, name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
 }

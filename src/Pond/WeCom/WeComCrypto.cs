@@ -53,7 +53,7 @@ public sealed class WeComCrypto
             Encoding.ASCII.GetBytes(Sign(timestamp, nonce, encrypted)),
             Encoding.ASCII.GetBytes(signature.ToLowerInvariant()));
 
-    /// <summary>Decrypts a callback's Encrypt field (or a URL check's echostr). Throws <see cref="WeComCallbackException"/> if it is not ours.</summary>
+    /// <summary>Decrypts a callback's Encrypt field (or a URL check's echostr). Throws <see cref="CallbackRejectedException"/> if it is not ours.</summary>
     public string Decrypt(string encrypted)
     {
         byte[] cipher;
@@ -63,27 +63,27 @@ public sealed class WeComCrypto
         }
         catch (FormatException)
         {
-            throw new WeComCallbackException("The ciphertext is not base64.");
+            throw new CallbackRejectedException("The ciphertext is not base64.");
         }
 
         if (cipher.Length == 0 || cipher.Length % 16 != 0)
-            throw new WeComCallbackException("The ciphertext is not a whole number of AES blocks.");
+            throw new CallbackRejectedException("The ciphertext is not a whole number of AES blocks.");
         using var aes = Aes.Create();
         aes.Key = _key;
         var plain = aes.DecryptCbc(cipher, _iv, PaddingMode.None);
 
         var pad = plain[^1];
         if (pad is < 1 or > PadBlock || pad > plain.Length)
-            throw new WeComCallbackException("The padding is not PKCS#7 to 32 bytes: wrong EncodingAESKey?");
+            throw new CallbackRejectedException("The padding is not PKCS#7 to 32 bytes: wrong EncodingAESKey?");
         var body = plain.AsSpan(0, plain.Length - pad);
         if (body.Length < 20)
-            throw new WeComCallbackException("The plaintext is too short.");
+            throw new CallbackRejectedException("The plaintext is too short.");
         var length = BinaryPrimitives.ReadInt32BigEndian(body.Slice(16, 4));
         if (length < 0 || 20 + length > body.Length)
-            throw new WeComCallbackException("The message length does not fit the plaintext: wrong EncodingAESKey?");
+            throw new CallbackRejectedException("The message length does not fit the plaintext: wrong EncodingAESKey?");
         var receiveId = body[(20 + length)..];
         if (!receiveId.SequenceEqual(_receiveId))
-            throw new WeComCallbackException("The message is addressed to another corp (receiveid differs).");
+            throw new CallbackRejectedException("The message is addressed to another corp (receiveid differs).");
         return Encoding.UTF8.GetString(body.Slice(20, length));
     }
 
@@ -110,4 +110,4 @@ public sealed class WeComCrypto
 }
 
 /// <summary>A callback Pond cannot accept: malformed, not from WeCom, or for another key or corp.</summary>
-public sealed class WeComCallbackException(string message) : Exception(message);
+public sealed class CallbackRejectedException(string message) : Exception(message);

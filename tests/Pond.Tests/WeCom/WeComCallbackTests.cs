@@ -67,9 +67,9 @@ public sealed class WeComCallbackTests
     public void HostileOrBrokenXml_IsRefusedWithoutResolvingEntities()
     {
         const string xxe = """<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><Encrypt>&x;</Encrypt></xml>""";
-        Should.Throw<WeComCallbackException>(() => WeComCallback.ParseEnvelope(xxe));
-        Should.Throw<WeComCallbackException>(() => WeComCallback.ParseEnvelope("<xml><Encrypt>abc"));
-        Should.Throw<WeComCallbackException>(() => WeComCallback.ParseEnvelope("<xml><ToUserName>x</ToUserName></xml>")).Message.ShouldContain("<Encrypt>");
-        Should.Throw<WeComCallbackException>(() => WeComCallback.ParseEvent("<xml><MsgType>text</MsgType></xml>"));
+        Should.Throw<CallbackRejectedException>(() => WeComCallback.ParseEnvelope(xxe));
+        Should.Throw<CallbackRejectedException>(() => WeComCallback.ParseEnvelope("<xml><Encrypt>abc"));
+        Should.Throw<CallbackRejectedException>(() => WeComCallback.ParseEnvelope("<xml><ToUserName>x</ToUserName></xml>")).Message.ShouldContain("<Encrypt>");
+        Should.Throw<CallbackRejectedException>(() => WeComCallback.ParseEvent("<xml><MsgType>text</MsgType></xml>"));
     }
 }

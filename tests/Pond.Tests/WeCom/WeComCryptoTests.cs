@@ -61,13 +61,13 @@ public sealed class WeComCryptoTests
         var ours = Official();
         var encrypted = ours.Encrypt("<xml/>");
 
-        Should.Throw<WeComCallbackException>(() => new WeComCrypto(Token, EncodingAesKey, "ww_other_corp").Decrypt(encrypted));
+        Should.Throw<CallbackRejectedException>(() => new WeComCrypto(Token, EncodingAesKey, "ww_other_corp").Decrypt(encrypted));
         var otherKey = Convert.ToBase64String(Encoding.ASCII.GetBytes("0123456789abcdef0123456789abcdef"))[..43];
-        Should.Throw<WeComCallbackException>(() => new WeComCrypto(Token, otherKey, CorpId).Decrypt(encrypted));
+        Should.Throw<CallbackRejectedException>(() => new WeComCrypto(Token, otherKey, CorpId).Decrypt(encrypted));
         var bytes = Convert.FromBase64String(encrypted);
         bytes[^1] ^= 0x5a;
-        Should.Throw<WeComCallbackException>(() => ours.Decrypt(Convert.ToBase64String(bytes)));
-        Should.Throw<WeComCallbackException>(() => ours.Decrypt("not base64!"));
+        Should.Throw<CallbackRejectedException>(() => ours.Decrypt(Convert.ToBase64String(bytes)));
+        Should.Throw<CallbackRejectedException>(() => ours.Decrypt("not base64!"));
     }
 
     [Fact]
