@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Pond's whole test suite (unit, integration on SQLite and PostgreSQL, browser tests in Chromium).
 # Installs what the tests need when it is missing: a PostgreSQL server (the tests start their own
-# throwaway cluster), Debian's Chromium with CJK fonts, and the console's npm packages (restored by the build).
+# throwaway cluster), Debian's Chromium with CJK fonts, zbar (reads QR codes back), and the console's npm
+# packages (restored by the build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing test prerequisites: ${missing[*]}"
   sudo_cmd=""
