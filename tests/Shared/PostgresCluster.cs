@@ -91,7 +91,7 @@ public sealed class PostgresCluster
         foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), "pond-pg-*"))
         {
             var parts = Path.GetFileName(dir).Split('-');
-            if (parts.Length < 4 || !int.TryParse(parts[2], out var pid) || IsAlive(pid))
+            if (parts.Length < 4 || !int.TryParse(parts[2], out var pid) || TestProcesses.IsAlive(pid))
                 continue;
             try
             {
@@ -108,19 +108,6 @@ public sealed class PostgresCluster
             catch (UnauthorizedAccessException)
             {
             }
-        }
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
         }
     }
 

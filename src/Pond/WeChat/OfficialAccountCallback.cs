@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Pond.WeCom;
 
 namespace Pond.WeChat;
@@ -19,15 +17,8 @@ public sealed record OfficialAccountEvent(string AccountId, string OpenId, strin
 public static class OfficialAccountCallback
 {
     /// <summary>WeChat's server check: SHA1 (hex) of token, timestamp and nonce sorted and concatenated.</summary>
-    public static bool VerifySignature(string token, string signature, string timestamp, string nonce)
-    {
-        string[] parts = [token, timestamp, nonce];
-        Array.Sort(parts, StringComparer.Ordinal);
-#pragma warning disable CA5350 // SHA1 is what WeChat's protocol specifies.
-        var expected = Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(string.Concat(parts))));
-#pragma warning restore CA5350
-        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature.ToLowerInvariant()));
-    }
+    public static bool VerifySignature(string token, string signature, string timestamp, string nonce) =>
+        TencentSignature.Matches(TencentSignature.Compute(token, timestamp, nonce), signature);
 
     /// <summary>Parses an event message (plain mode, or the decrypted body in safe mode). Other messages are refused.</summary>
     public static OfficialAccountEvent ParseEvent(string xml)

@@ -39,19 +39,10 @@ public sealed class WeComCrypto
     }
 
     /// <summary>msg_signature: SHA1 (hex) of the four values sorted by ordinal and concatenated.</summary>
-    public string Sign(string timestamp, string nonce, string encrypted)
-    {
-        string[] parts = [_token, timestamp, nonce, encrypted];
-        Array.Sort(parts, StringComparer.Ordinal);
-#pragma warning disable CA5350 // SHA1 is what WeCom's protocol specifies; Pond does not choose it.
-        return Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(string.Concat(parts))));
-#pragma warning restore CA5350
-    }
+    public string Sign(string timestamp, string nonce, string encrypted) => TencentSignature.Compute(_token, timestamp, nonce, encrypted);
 
     public bool Verify(string signature, string timestamp, string nonce, string encrypted) =>
-        CryptographicOperations.FixedTimeEquals(
-            Encoding.ASCII.GetBytes(Sign(timestamp, nonce, encrypted)),
-            Encoding.ASCII.GetBytes(signature.ToLowerInvariant()));
+        TencentSignature.Matches(Sign(timestamp, nonce, encrypted), signature);
 
     /// <summary>Decrypts a callback's Encrypt field (or a URL check's echostr). Throws <see cref="CallbackRejectedException"/> if it is not ours.</summary>
     public string Decrypt(string encrypted)

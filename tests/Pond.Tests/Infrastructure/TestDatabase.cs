@@ -28,7 +28,7 @@ public static class TestDatabase
         foreach (var entry in Directory.EnumerateFileSystemEntries(root))
         {
             var name = Path.GetFileName(entry);
-            if (name.StartsWith("run-", StringComparison.Ordinal) && int.TryParse(name[4..], out var pid) && IsAlive(pid))
+            if (name.StartsWith("run-", StringComparison.Ordinal) && int.TryParse(name[4..], out var pid) && TestProcesses.IsAlive(pid))
                 continue;
             try
             {
@@ -48,19 +48,6 @@ public static class TestDatabase
         var folder = Path.Combine(root, $"run-{Environment.ProcessId}");
         Directory.CreateDirectory(folder);
         return folder;
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 
     public static async Task<Database> CreateMigratedAsync(DbEngine engine, int? version = null)
