@@ -17,7 +17,8 @@ CREATE TABLE channels (
     UNIQUE (workspace_id, name)
 );
 
--- Money is kept in fen (分) so both engines sum it exactly.
+-- Money is kept in fen (分) so both engines sum it exactly. spent_on is the day (yyyymmdd) in the
+-- workspace's zone; code_id names the live code the money was spent on, or is empty for the channel as a whole.
 CREATE TABLE channel_spend (
     id uuid PRIMARY KEY,
     workspace_id uuid NOT NULL,
