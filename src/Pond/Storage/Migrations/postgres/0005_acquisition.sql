@@ -23,6 +23,7 @@ CREATE TABLE channel_spend (
     id uuid PRIMARY KEY,
     workspace_id uuid NOT NULL,
     channel_id uuid NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    code_id uuid,
     spent_on integer NOT NULL,
     amount_fen bigint NOT NULL,
     note text,
