@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
 using Pond.Server.Account;
 using Pond.Server.Auth;
+using Pond.Server.Channels;
 using Pond.Ingestion;
 using Pond.Server.Components;
 using Pond.Server.Customers;
@@ -58,6 +59,7 @@ internal static class PondHost
         services.AddCustomers();
         services.AddStaff();
         services.AddPondIngestion(options.RunEngines);
+        services.AddChannels(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -84,6 +86,8 @@ internal static class PondHost
         app.MapStaffApi();
         app.MapWorkspaceAdminApi();
         app.MapTracking();
+        app.MapChannelsApi();
+        app.MapHooks();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();

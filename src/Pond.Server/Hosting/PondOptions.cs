@@ -11,6 +11,9 @@ internal sealed record PondOptions
 
     public string Urls { get; init; } = Environment.GetEnvironmentVariable("POND_URLS") ?? "http://127.0.0.1:5080";
 
+    /// <summary>The origin customers reach Pond at (short links, QR codes, callback URLs), e.g. https://pond.example.com; default: the request's.</summary>
+    public string? PublicUrl { get; init; } = Environment.GetEnvironmentVariable("POND_PUBLIC_URL");
+
     /// <summary>Run background engines (event processor…). Tests that drive them by hand turn this off.</summary>
     public bool RunEngines { get; init; } = true;
 

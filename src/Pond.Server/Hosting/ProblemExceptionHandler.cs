@@ -17,6 +17,8 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             ValidationFailedException e => (StatusCodes.Status400BadRequest, "Invalid request", e.Message),
             NotFoundException e => (StatusCodes.Status404NotFound, "Not found", e.Message),
             ConflictException e => (StatusCodes.Status409Conflict, "Conflict", e.Message),
+            Pond.WeCom.CallbackSignatureException e => (StatusCodes.Status401Unauthorized, "Signature rejected", e.Message),
+            Pond.WeCom.CallbackRejectedException e => (StatusCodes.Status400BadRequest, "Callback rejected", e.Message),
             BadHttpRequestException e when e.InnerException is JsonException json =>
                 (StatusCodes.Status400BadRequest, "Malformed JSON", json.Message),
             BadHttpRequestException e => (e.StatusCode, "Bad request", e.Message),

@@ -175,6 +175,19 @@ internal sealed class CustomerDirectory(Database database, AuditLog audit, TimeP
                 SourceChannel = r.SourceChannel,
             }).ToList(),
             Merges = await MergeHistoryAsync(connection, viewer, id),
+            Tags = (await connection.QueryAsync<TagView>(
+                "SELECT tag, source, created_at FROM customer_tags WHERE customer_id = @id AND workspace_id = @ws ORDER BY created_at, tag",
+                new { ws = viewer.WorkspaceId, id })).AsList(),
+            Acquisitions = (await connection.QueryAsync<AcquisitionView>(
+                """
+                SELECT a.carrier_id, k.name AS carrier_name, a.carrier_kind, a.channel_id, c.name AS channel_name, a.code_id, l.name AS code_name,
+                       a.staff_id, s.name AS staff_name, a.acquired_at, a.ended_at, a.ended_by
+                FROM acquisitions a
+                LEFT JOIN carriers k ON k.id = a.carrier_id LEFT JOIN channels c ON c.id = a.channel_id
+                LEFT JOIN live_codes l ON l.id = a.code_id LEFT JOIN staff s ON s.id = a.staff_id
+                WHERE a.workspace_id = @ws AND a.customer_id = @id
+                ORDER BY a.acquired_at DESC
+                """, new { ws = viewer.WorkspaceId, id })).AsList(),
         }, null);
     }
 

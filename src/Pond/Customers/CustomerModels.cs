@@ -123,6 +123,34 @@ internal sealed class CustomerDetail
 
     /// <summary>Customers merged into this one (directly or through an earlier merge), newest first.</summary>
     public IReadOnlyList<MergeView> Merges { get; init; } = [];
+
+    public IReadOnlyList<TagView> Tags { get; init; } = [];
+
+    /// <summary>How the customer arrived: every relationship start, with the channel, code and staff it is credited to.</summary>
+    public IReadOnlyList<AcquisitionView> Acquisitions { get; init; } = [];
+}
+
+internal sealed class TagView
+{
+    public string Tag { get; init; } = "";
+    public string Source { get; init; } = "";
+    public DateTimeOffset CreatedAt { get; init; }
+}
+
+internal sealed class AcquisitionView
+{
+    public Guid CarrierId { get; init; }
+    public string? CarrierName { get; init; }
+    public string CarrierKind { get; init; } = "";
+    public Guid? ChannelId { get; init; }
+    public string? ChannelName { get; init; }
+    public Guid? CodeId { get; init; }
+    public string? CodeName { get; init; }
+    public Guid? StaffId { get; init; }
+    public string? StaffName { get; init; }
+    public DateTimeOffset AcquiredAt { get; init; }
+    public DateTimeOffset? EndedAt { get; init; }
+    public string? EndedBy { get; init; }
 }
 
 /// <summary>Looking a customer up by id: found, merged into a survivor, or unknown.</summary>

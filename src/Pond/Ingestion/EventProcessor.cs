@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using Pond.Channels;
 using Pond.Customers;
 using Pond.Storage;
 
@@ -194,7 +195,7 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
             case "track":
                 name = SegmentMessages.ReadString(message, "event");
                 properties = ObjectText(message, "properties");
-                await ApplyTrackAsync(connection, transaction, customer, name, message, occurredAt, now);
+                await ApplyTrackAsync(connection, transaction, customer, name, message, logged.MessageId, occurredAt, now);
                 break;
             case "page" or "screen":
                 name = SegmentMessages.ReadString(message, "name");
@@ -283,7 +284,8 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
     }
 
     private static async Task ApplyTrackAsync(
-        DbConnection connection, DbTransaction transaction, CustomerRecord customer, string? name, JsonElement message, DateTimeOffset occurredAt, DateTimeOffset now)
+        DbConnection connection, DbTransaction transaction, CustomerRecord customer, string? name, JsonElement message, string messageId,
+        DateTimeOffset occurredAt, DateTimeOffset now)
     {
         switch (name)
         {
@@ -307,7 +309,7 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
                 var carrierId = await CarrierAsync(connection, transaction, customer.WorkspaceId, kind, externalId, now);
                 if (name == TrackedEvents.RelationshipStarted)
                 {
-                    await connection.ExecuteAsync(
+                    var started = await connection.ExecuteAsync(
                         """
                         INSERT INTO relationships (id, workspace_id, customer_id, carrier_id, state, since, source_channel, created_at)
                         SELECT @id, @workspaceId, @customerId, @carrierId, 'active', @occurredAt, @sourceChannel, @now
@@ -318,6 +320,8 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
                             id = Guid.CreateVersion7(), workspaceId = customer.WorkspaceId, customerId = customer.Id, carrierId, occurredAt,
                             sourceChannel = SegmentMessages.ReadString(properties, "source_channel"), now,
                         }, transaction);
+                    if (started > 0)
+                        await Acquisitions.StartedAsync(connection, transaction, customer, carrierId, kind, properties, messageId, occurredAt, now);
                 }
                 else
                 {
@@ -329,6 +333,7 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
                         UPDATE relationships SET state = 'ended', ended_at = @occurredAt, ended_by = @endedBy
                         WHERE customer_id = @customerId AND carrier_id = @carrierId AND state = 'active'
                         """, new { customerId = customer.Id, carrierId, occurredAt, endedBy }, transaction);
+                    await Acquisitions.EndedAsync(connection, transaction, customer.Id, carrierId, endedBy, occurredAt);
                 }
 
                 customer.Depth = await IdentityResolver.DepthAsync(connection, transaction, customer.Id);

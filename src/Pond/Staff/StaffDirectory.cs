@@ -145,7 +145,7 @@ internal sealed partial class StaffDirectory(Database database, AuditLog audit, 
 
     private const string CarrierSelect =
         """
-        SELECT k.id, k.kind, k.name, k.external_id, k.app_id, k.owner_staff_id, s.name AS owner_staff_name, k.status, k.created_at, k.updated_at,
+        SELECT k.id, k.kind, k.name, k.external_id, k.app_id, k.contact_url, k.owner_staff_id, s.name AS owner_staff_name, k.status, k.created_at, k.updated_at,
                (SELECT COUNT(*) FROM relationships r WHERE r.workspace_id = k.workspace_id AND r.carrier_id = k.id AND r.state = 'active') AS active_relationships
         FROM carriers k LEFT JOIN staff s ON s.id = k.owner_staff_id
         """;
@@ -180,10 +180,10 @@ internal sealed partial class StaffDirectory(Database database, AuditLog audit, 
         await CheckCarrierAsync(connection, transaction, workspaceId, clean, null);
         await InsertOrUpdateAsync(() => connection.ExecuteAsync(
             """
-            INSERT INTO carriers (id, workspace_id, kind, name, external_id, app_id, owner_staff_id, status, created_at, updated_at)
-            VALUES (@id, @workspaceId, @Kind, @Name, @ExternalId, @AppId, @OwnerStaffId, @Status, @now, @now)
+            INSERT INTO carriers (id, workspace_id, kind, name, external_id, app_id, contact_url, owner_staff_id, status, created_at, updated_at)
+            VALUES (@id, @workspaceId, @Kind, @Name, @ExternalId, @AppId, @ContactUrl, @OwnerStaffId, @Status, @now, @now)
             """,
-            new { id, workspaceId, clean.Kind, clean.Name, clean.ExternalId, clean.AppId, clean.OwnerStaffId, clean.Status, now }, transaction), clean);
+            new { id, workspaceId, clean.Kind, clean.Name, clean.ExternalId, clean.AppId, clean.ContactUrl, clean.OwnerStaffId, clean.Status, now }, transaction), clean);
         await audit.RecordAsync(workspaceId, actor, "carrier.create", id.ToString(), new { clean.Kind, clean.Name, clean.ExternalId, clean.Status }, connection, transaction);
         await transaction.CommitAsync();
         return (await FindCarrierAsync(connection, workspaceId, id))!;
@@ -200,10 +200,10 @@ internal sealed partial class StaffDirectory(Database database, AuditLog audit, 
         await CheckCarrierAsync(connection, transaction, workspaceId, clean, id);
         await InsertOrUpdateAsync(() => connection.ExecuteAsync(
             """
-            UPDATE carriers SET name = @Name, external_id = @ExternalId, app_id = @AppId, owner_staff_id = @OwnerStaffId, status = @Status, updated_at = @now
+            UPDATE carriers SET name = @Name, external_id = @ExternalId, app_id = @AppId, contact_url = @ContactUrl, owner_staff_id = @OwnerStaffId, status = @Status, updated_at = @now
             WHERE workspace_id = @workspaceId AND id = @id
             """,
-            new { id, workspaceId, clean.Name, clean.ExternalId, clean.AppId, clean.OwnerStaffId, clean.Status, now = clock.GetUtcNow() }, transaction), clean);
+            new { id, workspaceId, clean.Name, clean.ExternalId, clean.AppId, clean.ContactUrl, clean.OwnerStaffId, clean.Status, now = clock.GetUtcNow() }, transaction), clean);
         await audit.RecordAsync(workspaceId, actor, "carrier.update", id.ToString(),
             new { clean.Name, clean.ExternalId, clean.Status, clean.OwnerStaffId, previousStatus = before.Status, previousOwner = before.OwnerStaffId },
             connection, transaction);
@@ -267,7 +267,7 @@ internal sealed partial class StaffDirectory(Database database, AuditLog audit, 
     private static ValidationFailedException UnknownKind(string kind) =>
         new($"Unknown carrier kind '{kind}'; use one of {string.Join(", ", CarrierKinds.All)}.", "kind");
 
-    private sealed record CleanCarrier(string Kind, string Name, string ExternalId, string? AppId, Guid? OwnerStaffId, string Status);
+    private sealed record CleanCarrier(string Kind, string Name, string ExternalId, string? AppId, string? ContactUrl, Guid? OwnerStaffId, string Status);
 
     private static CleanCarrier ValidateCarrier(CarrierInput input)
     {
@@ -288,7 +288,11 @@ internal sealed partial class StaffDirectory(Database database, AuditLog audit, 
         var status = Blank(input.Status)?.ToLowerInvariant() ?? CarrierStatuses.Active;
         if (!CarrierStatuses.All.Contains(status))
             throw new ValidationFailedException($"Unknown carrier status '{input.Status}'; use one of {string.Join(", ", CarrierStatuses.All)}.", "status");
-        return new CleanCarrier(kind, name, externalId, Blank(input.AppId), input.OwnerStaffId, status);
+        var contactUrl = Blank(input.ContactUrl);
+        if (contactUrl is not null && (contactUrl.Length > 500 || !Uri.TryCreate(contactUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+            throw new ValidationFailedException(
+                "contactUrl is the link a live code's landing page shows for this account or group (its 联系我 or group QR link): an http(s) URL of at most 500 characters.", "contactUrl");
+        return new CleanCarrier(kind, name, externalId, Blank(input.AppId), contactUrl, input.OwnerStaffId, status);
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

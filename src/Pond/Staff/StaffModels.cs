@@ -41,6 +41,8 @@ internal sealed class CarrierAccount
     public string Name { get; init; } = "";
     public string ExternalId { get; init; } = "";
     public string? AppId { get; init; }
+    /// <summary>The account's own contact link or the group's join link, shown by live codes' landing pages.</summary>
+    public string? ContactUrl { get; init; }
     public Guid? OwnerStaffId { get; init; }
     public string? OwnerStaffName { get; init; }
     public string Status { get; init; } = "";
@@ -56,6 +58,7 @@ internal sealed class CarrierInput
     public string? Name { get; set; }
     public string? ExternalId { get; set; }
     public string? AppId { get; set; }
+    public string? ContactUrl { get; set; }
     public Guid? OwnerStaffId { get; set; }
     public string? Status { get; set; }
 }

@@ -50,10 +50,19 @@ public sealed class WeComApiClient(HttpClient http, WeComApiOptions options, Tim
     }
 
     /// <summary>Sends the welcome message for a new friend, with the WelcomeCode from the add_external_contact callback (valid 20 s).</summary>
-    public async Task SendWelcomeMessageAsync(string welcomeCode, string text, CancellationToken cancellationToken = default)
+    /// <param name="materialUrl">A page to attach as a link card, or null.</param>
+    public async Task SendWelcomeMessageAsync(string welcomeCode, string text, string? materialUrl = null, CancellationToken cancellationToken = default)
     {
-        var body = new { welcome_code = welcomeCode, text = new { content = text } };
+        object[]? attachments = materialUrl is null ? null : [new { msgtype = "link", link = new { title = LinkTitle(text), url = materialUrl } }];
+        var body = new { welcome_code = welcomeCode, text = string.IsNullOrEmpty(text) ? null : new { content = text }, attachments };
         using var _ = await PostAsync("cgi-bin/externalcontact/send_welcome_msg", body, cancellationToken);
+    }
+
+    /// <summary>WeCom wants a link title of at most 128 bytes: the text's first line, shortened.</summary>
+    private static string LinkTitle(string text)
+    {
+        var line = text.Split('\n', 2)[0].Trim();
+        return line.Length == 0 ? "🔗" : line.Length <= 30 ? line : line[..30];
     }
 
     public async Task<ExternalContact> GetExternalContactAsync(string externalUserId, CancellationToken cancellationToken = default)

@@ -102,3 +102,6 @@ public sealed class WeComCrypto
 
 /// <summary>A callback Pond cannot accept: malformed, not from WeCom, or for another key or corp.</summary>
 public sealed class CallbackRejectedException(string message) : Exception(message);
+
+/// <summary>A callback whose signature does not verify: answered 401, and nothing of it is stored.</summary>
+public sealed class CallbackSignatureException(string message) : Exception(message);

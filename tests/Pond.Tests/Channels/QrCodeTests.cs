@@ -6,7 +6,7 @@ namespace Pond.Tests.Channels;
 /// <summary>The images are read back with a real QR decoder (zbarimg, installed by scripts/test.sh).</summary>
 public sealed class QrCodeTests
 {
-    private static async Task<string> DecodeAsync(string file)
+    internal static async Task<string> DecodeAsync(string file)
     {
         var start = new ProcessStartInfo("zbarimg", ["--quiet", "--raw", file]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var zbar = Process.Start(start) ?? throw new InvalidOperationException("zbarimg is missing: run scripts/test.sh, which installs zbar-tools.");

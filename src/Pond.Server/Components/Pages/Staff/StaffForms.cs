@@ -26,18 +26,19 @@ public sealed class CarrierForm
     public string? Name { get; set; }
     public string? ExternalId { get; set; }
     public string? AppId { get; set; }
+    public string? ContactUrl { get; set; }
     public string? OwnerStaffId { get; set; }
     public string? Status { get; set; }
 
     internal static CarrierForm From(CarrierAccount carrier) => new()
     {
-        Kind = carrier.Kind, Name = carrier.Name, ExternalId = carrier.ExternalId, AppId = carrier.AppId,
+        Kind = carrier.Kind, Name = carrier.Name, ExternalId = carrier.ExternalId, AppId = carrier.AppId, ContactUrl = carrier.ContactUrl,
         OwnerStaffId = carrier.OwnerStaffId?.ToString(), Status = carrier.Status,
     };
 
     internal CarrierInput ToInput() => new()
     {
-        Kind = Kind, Name = Name, ExternalId = ExternalId, AppId = AppId, Status = Status,
+        Kind = Kind, Name = Name, ExternalId = ExternalId, AppId = AppId, ContactUrl = ContactUrl, Status = Status,
         OwnerStaffId = Pond.Customers.CustomerQuery.ParseId(OwnerStaffId, "ownerStaffId"),
     };
 }

@@ -2,6 +2,8 @@
 -- landing-page visits, the add credited to a code, channel tags, the WeCom and official-account
 -- connections, the outbox, console alerts and staff handovers.
 ALTER TABLE carriers ADD COLUMN contact_url text;
+-- The brand logo centred on QR images (SVG), optional.
+ALTER TABLE workspaces ADD COLUMN logo_svg text;
 
 CREATE TABLE channels (
     id uuid PRIMARY KEY,

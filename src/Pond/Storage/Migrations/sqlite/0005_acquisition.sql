@@ -2,6 +2,8 @@
 -- landing-page visits, the add credited to a code, channel tags, the WeCom and official-account
 -- connections, the outbox, console alerts and staff handovers.
 ALTER TABLE carriers ADD COLUMN contact_url TEXT;
+-- The brand logo centred on QR images (SVG), optional.
+ALTER TABLE workspaces ADD COLUMN logo_svg TEXT;
 
 CREATE TABLE channels (
     id TEXT PRIMARY KEY,

@@ -1,0 +1,224 @@
+using System.Data.Common;
+using System.Text.Json.Nodes;
+using Dapper;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pond.Storage;
+using Pond.WeCom;
+
+namespace Pond.Messaging;
+
+public static class OutboxChannels
+{
+    /// <summary>A WeCom welcome message (欢迎语), sent with the WelcomeCode of an add_external_contact callback.</summary>
+    public const string WeComWelcome = "wecom_welcome";
+}
+
+public static class OutboxStates
+{
+    public const string Scheduled = "scheduled";
+    public const string Sending = "sending";
+    public const string Sent = "sent";
+    public const string Failed = "failed";
+
+    /// <summary>No adapter can send it here (WeCom not connected): it stays visible in the console's outbox.</summary>
+    public const string Held = "held";
+}
+
+/// <summary>An outbound message and what became of it.</summary>
+public sealed class OutboxMessage
+{
+    public Guid Id { get; init; }
+    public Guid? CustomerId { get; init; }
+    public string? CustomerName { get; init; }
+    public string Channel { get; init; } = "";
+    public string Payload { get; init; } = "{}";
+    public string State { get; init; } = "";
+    public string? Reason { get; init; }
+    public int Attempts { get; init; }
+    public DateTimeOffset NextAttemptAt { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? SentAt { get; init; }
+
+    /// <summary>The text as sent (or as it would be sent), once the dispatcher has rendered it.</summary>
+    public string? Text => JsonNode.Parse(Payload)?["text"]?.GetValue<string>() ?? JsonNode.Parse(Payload)?["template"]?.GetValue<string>();
+}
+
+/// <summary>
+/// Every outbound message is written here first, in the transaction of whatever caused it (so it is sent if
+/// and only if that commits), then sent by <see cref="OutboxDispatcher"/>. A dedupe key per workspace makes
+/// enqueueing idempotent.
+/// </summary>
+public sealed class Outbox(Database database)
+{
+    public static Task EnqueueAsync(
+        DbConnection connection, DbTransaction transaction, Guid workspaceId, Guid? customerId, string channel, string dedupeKey, string payload, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            """
+            INSERT INTO outbox (id, workspace_id, customer_id, channel, dedupe_key, payload, state, attempts, next_attempt_at, created_at)
+            VALUES (@id, @workspaceId, @customerId, @channel, @dedupeKey, @payload, 'scheduled', 0, @now, @now)
+            ON CONFLICT DO NOTHING
+            """, new { id = Guid.CreateVersion7(), workspaceId, customerId, channel, dedupeKey, payload, now }, transaction);
+
+    public async Task<IReadOnlyList<OutboxMessage>> ListAsync(Guid workspaceId, string? state = null, int limit = 200)
+    {
+        await using var connection = await database.OpenAsync();
+        return (await connection.QueryAsync<OutboxMessage>(
+            $"""
+            SELECT o.id, o.customer_id, c.display_name AS customer_name, o.channel, o.payload, o.state, o.reason, o.attempts, o.next_attempt_at, o.created_at, o.sent_at
+            FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id
+            WHERE o.workspace_id = @workspaceId{(state is null ? "" : " AND o.state = @state")}
+            ORDER BY o.created_at DESC LIMIT @limit
+            """, new { workspaceId, state, limit = Math.Clamp(limit, 1, 1000) })).AsList();
+    }
+
+    public async Task<IReadOnlyDictionary<string, long>> CountsAsync(Guid workspaceId)
+    {
+        await using var connection = await database.OpenAsync();
+        var rows = await connection.QueryAsync<StateCount>("SELECT state, COUNT(*) AS count FROM outbox WHERE workspace_id = @workspaceId GROUP BY state", new { workspaceId });
+        return rows.ToDictionary(r => r.State, r => r.Count);
+    }
+
+    private sealed class StateCount
+    {
+        public string State { get; init; } = "";
+        public long Count { get; init; }
+    }
+}
+
+/// <summary>
+/// Sends due outbox messages through their channel adapter. A message is claimed (scheduled → sending) before it
+/// is sent, so two Pond nodes never send it twice. Failures retry with exponential backoff; WeCom's welcome code
+/// lives 20 seconds, so a welcome message gets three quick attempts.
+/// </summary>
+public sealed class OutboxDispatcher(Database database, WeComConnections wecom, TimeProvider clock, ILogger<OutboxDispatcher> logger)
+{
+    public const int MaxAttempts = 3;
+
+    /// <summary>Sends every due message once and returns how many were handled.</summary>
+    public async Task<int> DispatchDueAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var due = (await connection.QueryAsync<DueMessage>(
+            """
+            SELECT o.id, o.workspace_id, o.channel, o.payload, o.attempts, o.state, c.display_name AS customer_name
+            FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id
+            WHERE (o.state = 'scheduled' AND o.next_attempt_at <= @now) OR (o.state = 'sending' AND o.next_attempt_at <= @stale)
+            ORDER BY o.next_attempt_at LIMIT 100
+            """, new { now = clock.GetUtcNow(), stale = clock.GetUtcNow().AddMinutes(-2) })).AsList();
+        var handled = 0;
+        foreach (var message in due)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            // A message left 'sending' by a node that died mid-send is claimed again after two minutes.
+            var claimed = await connection.ExecuteAsync(
+                "UPDATE outbox SET state = 'sending', next_attempt_at = @now WHERE id = @Id AND state = @State AND next_attempt_at <= @due",
+                new { message.Id, message.State, now = clock.GetUtcNow(), due = message.State == OutboxStates.Sending ? clock.GetUtcNow().AddMinutes(-2) : clock.GetUtcNow() });
+            if (claimed == 0)
+                continue;
+            var (state, reason, payload) = await SendAsync(message, cancellationToken);
+            var attempts = message.Attempts + 1;
+            if (state == OutboxStates.Failed && attempts < MaxAttempts && reason is not null && !reason.StartsWith("Permanent:", StringComparison.Ordinal))
+                state = OutboxStates.Scheduled;
+            await connection.ExecuteAsync(
+                "UPDATE outbox SET state = @state, reason = @reason, payload = @payload, attempts = @attempts, next_attempt_at = @next, sent_at = @sentAt WHERE id = @Id",
+                new
+                {
+                    message.Id, state, reason, payload, attempts, next = clock.GetUtcNow().AddSeconds(Math.Pow(2, attempts)),
+                    sentAt = state == OutboxStates.Sent ? clock.GetUtcNow() : (DateTimeOffset?)null,
+                });
+            handled++;
+        }
+
+        return handled;
+    }
+
+    private async Task<(string State, string? Reason, string Payload)> SendAsync(DueMessage message, CancellationToken cancellationToken)
+    {
+        var payload = JsonNode.Parse(message.Payload)!.AsObject();
+        if (message.Channel != OutboxChannels.WeComWelcome)
+            return (OutboxStates.Failed, $"Permanent: no adapter for channel {message.Channel}.", message.Payload);
+        var connection = await wecom.GetAsync(message.WorkspaceId);
+        var client = connection is null ? null : wecom.ClientFor(connection);
+        var nickname = message.CustomerName;
+        if (nickname is null && client is not null && payload["externalUserId"]?.GetValue<string>() is { } externalUserId)
+        {
+            try
+            {
+                nickname = (await client.GetExternalContactAsync(externalUserId, cancellationToken)).Name;
+            }
+            catch (Exception e) when (e is WeComApiException or HttpRequestException)
+            {
+                logger.LogInformation("No nickname for {ExternalUserId}: {Error}", externalUserId, e.Message);
+            }
+        }
+
+        var text = WelcomeMessages.Render(payload["template"]?.GetValue<string>(), nickname, payload["staff"]?.GetValue<string>(), payload["coupon"]?.GetValue<string>());
+        payload["text"] = text;
+        if (client is null)
+            return (OutboxStates.Held, "WeCom is not connected with an app secret, so Pond cannot send it; the message is kept here.", payload.ToJsonString());
+        try
+        {
+            await client.SendWelcomeMessageAsync(payload["welcomeCode"]!.GetValue<string>(), text, payload["material"]?.GetValue<string>(), cancellationToken);
+            return (OutboxStates.Sent, null, payload.ToJsonString());
+        }
+        catch (WeComApiException e) when (e.ErrorCode == 41051)
+        {
+            // The welcome code was used or has expired: retrying cannot help.
+            return (OutboxStates.Failed, $"Permanent: {e.Message}", payload.ToJsonString());
+        }
+        catch (Exception e) when (e is WeComApiException or HttpRequestException or TaskCanceledException)
+        {
+            logger.LogWarning("Welcome message {Id} failed: {Error}", message.Id, e.Message);
+            return (OutboxStates.Failed, e.Message, payload.ToJsonString());
+        }
+    }
+
+    private sealed class DueMessage
+    {
+        public Guid Id { get; init; }
+        public Guid WorkspaceId { get; init; }
+        public string Channel { get; init; } = "";
+        public string Payload { get; init; } = "{}";
+        public int Attempts { get; init; }
+        public string State { get; init; } = "";
+        public string? CustomerName { get; init; }
+    }
+}
+
+/// <summary>Runs the dispatcher every second.</summary>
+internal sealed class OutboxEngine(OutboxDispatcher dispatcher, ILogger<OutboxEngine> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await dispatcher.DispatchDueAsync(stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+#pragma warning disable CA1031 // One bad pass must not stop every later message from being sent.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                logger.LogError(e, "The outbox dispatcher failed; trying again");
+            }
+        }
+    }
+}
+
+/// <summary>Welcome-message templates: {nickname}, {staff} and {coupon} are replaced; an unknown value becomes empty.</summary>
+public static class WelcomeMessages
+{
+    public static string Render(string? template, string? nickname, string? staff, string? coupon) =>
+        (template ?? "")
+            .Replace("{nickname}", nickname ?? "", StringComparison.Ordinal)
+            .Replace("{staff}", staff ?? "", StringComparison.Ordinal)
+            .Replace("{coupon}", coupon ?? "", StringComparison.Ordinal)
+            .Trim();
+}
