@@ -122,7 +122,7 @@ internal sealed class LiveCodeLanding(Database database, ChannelCatalog catalog,
         var slots = code.Members.Select(m => new GroupSlot(m.CarrierId, m.CarrierStatus, m.Members, m.Capacity ?? GroupRouter.DefaultCapacity)).ToList();
         var decision = GroupRouter.Route(slots);
         if (decision.NearlyFull)
-            await alerts.RaiseAsync(workspaceId, AlertKinds.GroupCodeNearlyFull, code.Id, $"{code.Name}: the groups are nearly full; add a group to the code.");
+            await alerts.RaiseAsync(workspaceId, AlertKinds.GroupCodeNearlyFull, code.Id, $"{code.Name}: The groups are nearly full; add a group to the code.");
         else
             await alerts.ResolveAsync(workspaceId, AlertKinds.GroupCodeNearlyFull, code.Id);
         if (previous is { } carrierId && slots.FirstOrDefault(s => s.CarrierId == carrierId) is { } earlier

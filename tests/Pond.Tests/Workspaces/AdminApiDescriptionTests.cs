@@ -25,6 +25,10 @@ public sealed class AdminApiDescriptionTests
             "ListStaff", "GetStaff", "CreateStaff", "UpdateStaff", "DeleteStaff",
             "ListCarriers", "GetCarrier", "CreateCarrier", "UpdateCarrier", "DeleteCarrier",
             "ListApiKeys", "CreateApiKey", "RevokeApiKey", "ListMembers", "AddMember", "ChangeMember", "RemoveMember", "ListAuditLog",
+            "ListChannels", "CreateChannel", "GetChannel", "UpdateChannel", "DeleteChannel", "ListChannelSpend", "AddChannelSpend", "DeleteChannelSpend",
+            "ListLiveCodes", "CreateLiveCode", "GetLiveCode", "UpdateLiveCode", "DeleteLiveCode", "LiveCodeQrPng", "LiveCodeQrSvg",
+            "GetBrandLogo", "SetBrandLogo", "DeleteBrandLogo", "ListAlerts", "ListOutbox",
+            "GetWeComConnection", "ConnectWeCom", "DisconnectWeCom", "GetOfficialAccountConnection", "ConnectOfficialAccount",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
