@@ -33,6 +33,7 @@ internal static class PondCli
         root.Subcommands.Add(MigrateCommand());
         root.Subcommands.Add(UserCommand());
         root.Subcommands.Add(DemoCommand());
+        root.Subcommands.Add(SimulateCommand());
         foreach (var option in serve.Options)
             root.Options.Add(option);
         root.Action = serve.Action;
@@ -63,7 +64,7 @@ internal static class PondCli
             var app = await PondHost.CreateAsync(options);
             var database = app.Services.GetRequiredService<Database>();
             var loadedDemo = parse.GetValue(demo) && !await DemoBrand.IsLoadedAsync(database)
-                && await LoadDemoAsync(app.Services, DemoBrand.DefaultCustomers, cancellationToken) == 0;
+                && await LoadDemoAsync(app.Services, options, DemoBrand.DefaultCustomers, cancellationToken) == 0;
             await app.StartAsync(cancellationToken);
             AnsiConsole.MarkupLineInterpolated($"[green]Pond is running[/] at [link]{string.Join(", ", app.Urls)}[/] on {database.Description}");
             if (parse.GetValue(demo))
@@ -131,12 +132,71 @@ internal static class PondCli
         {
             await using var services = CoreServices(Options(parse));
             await services.GetRequiredService<MigrationRunner>().MigrateAsync(cancellationToken: cancellationToken);
-            return await LoadDemoAsync(services, parse.GetValue(customers), cancellationToken);
+            return await LoadDemoAsync(services, Options(parse), parse.GetValue(customers), cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> LoadDemoAsync(IServiceProvider services, int customers, CancellationToken cancellationToken)
+    private static Command SimulateCommand()
+    {
+        var days = new Option<int>("--days") { Description = "How many days back to simulate (1–365).", DefaultValueFactory = _ => 30 };
+        var workspace = new Option<string>("--workspace") { Description = "Workspace slug.", DefaultValueFactory = _ => DemoCatalog.WorkspaceSlug };
+        var acquisition = new Command("acquisition",
+            "Play scans, adds, group joins and deletions through the live-code landing service and signed WeCom callbacks.") { days, workspace };
+        acquisition.SetAction(async (parse, cancellationToken) =>
+        {
+            try
+            {
+                var result = await SimulateAcquisitionAsync(Options(parse), parse.GetValue(workspace)!, parse.GetValue(days), setUpDemo: false, cancellationToken);
+                AnsiConsole.MarkupLineInterpolated(
+                    $"Simulated {parse.GetValue(days)} days: {result.Scans:N0} scans, {result.Adds:N0} adds, {result.GroupJoins:N0} group joins, {result.Deletions:N0} deletions, {result.Orders:N0} first orders ({result.Callbacks:N0} WeCom callbacks).");
+                return 0;
+            }
+            catch (ValidationFailedException e)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+                return 2;
+            }
+        });
+        return new Command("simulate", "Drive realistic activity through Pond's real endpoints (for demos and load).") { acquisition };
+    }
+
+    /// <summary>
+    /// Runs the simulator against a Pond host of its own on a free loopback port, so callbacks take the real HTTP path,
+    /// then waits until every event is applied and the outbox has had its pass.
+    /// </summary>
+    internal static async Task<AcquisitionSimulator.Result> SimulateAcquisitionAsync(
+        PondOptions options, string slug, int days, bool setUpDemo, CancellationToken cancellationToken)
+    {
+        await using var app = await PondHost.CreateAsync(options with { Urls = "http://127.0.0.1:0", RunEngines = false }, services =>
+            services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning)));
+        await app.StartAsync(cancellationToken);
+        try
+        {
+            var services = app.Services;
+            var workspace = await services.GetRequiredService<WorkspaceService>().FindWorkspaceBySlugAsync(slug)
+                ?? throw new ValidationFailedException($"No workspace '{slug}'.", "workspace");
+            if (setUpDemo)
+                await ActivatorUtilities.CreateInstance<DemoAcquisition>(services).SetUpAsync(workspace.Id);
+            var address = services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+                .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+            using var http = new HttpClient { BaseAddress = new Uri(address) };
+            var result = await ActivatorUtilities.CreateInstance<AcquisitionSimulator>(services).RunAsync(workspace.Id, days, http, cancellationToken: cancellationToken);
+            await services.GetRequiredService<Pond.Ingestion.EventProcessor>().ProcessPendingAsync(cancellationToken: cancellationToken);
+            var outbox = services.GetRequiredService<Pond.Messaging.OutboxDispatcher>();
+            while (await outbox.DispatchDueAsync(cancellationToken) > 0)
+            {
+            }
+
+            return result;
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task<int> LoadDemoAsync(IServiceProvider services, PondOptions options, int customers, CancellationToken cancellationToken)
     {
         var brand = ActivatorUtilities.CreateInstance<DemoBrand>(services);
         try
@@ -152,6 +212,10 @@ internal static class PondCli
                 });
             AnsiConsole.MarkupLineInterpolated(
                 $"Loaded [bold]{result!.Workspace.Name}[/]: {result.Customers:N0} customers, {result.Events:N0} events, {result.Staff} staff, {result.Groups} groups.");
+            AnsiConsole.MarkupLine("Simulating 30 days of acquisition through the WeCom callback endpoint…");
+            var simulated = await SimulateAcquisitionAsync(options, DemoCatalog.WorkspaceSlug, 30, setUpDemo: true, cancellationToken);
+            AnsiConsole.MarkupLineInterpolated(
+                $"Channels: {simulated.Scans:N0} scans, {simulated.Adds:N0} adds, {simulated.GroupJoins:N0} group joins, {simulated.Deletions:N0} deletions, {simulated.Orders:N0} first orders.");
             AnsiConsole.MarkupLineInterpolated($"Sign in as [bold]{DemoCatalog.OwnerEmail}[/] / [bold]{DemoCatalog.Password}[/] (also {DemoCatalog.StaffEmail}, {DemoCatalog.AnalystEmail}).");
             AnsiConsole.MarkupLineInterpolated($"Tracking API write key: [bold]{result.WriteKey}[/]   Admin API secret key: [bold]{result.SecretKey}[/]");
             return 0;
