@@ -4,14 +4,19 @@ using Pond.Storage;
 
 namespace Pond.Bench;
 
-/// <summary>`dotnet run -c Release --project bench/Pond.Bench -- ingest [--engine sqlite|postgres|both] [--events N] [--senders N] [--batch N]`.</summary>
+/// <summary>
+/// `dotnet run -c Release --project bench/Pond.Bench -- ingest [--engine sqlite|postgres|both] [--events N] [--senders N] [--batch N]`,
+/// or `-- callbacks [--events N] [--senders N]`.
+/// </summary>
 internal static class BenchCli
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Length > 0 && args[0] == "callbacks")
+            return await CallbacksAsync(args);
         if (args.Length == 0 || args[0] != "ingest")
         {
-            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000]");
+            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8]");
             return 2;
         }
 
@@ -46,6 +51,25 @@ internal static class BenchCli
             results.Add(await IngestBench.RunAsync(e, settings));
         Console.WriteLine();
         Console.WriteLine(IngestBench.Table(results));
+        return 0;
+    }
+
+    private static async Task<int> CallbacksAsync(string[] args)
+    {
+        var settings = new Channels.CallbackBench.Settings();
+        for (var i = 1; i + 1 < args.Length; i += 2)
+        {
+            settings = args[i] switch
+            {
+                "--events" => settings with { Events = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
+                "--senders" => settings with { Senders = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
+                _ => throw new ArgumentException($"Unknown option {args[i]}."),
+            };
+        }
+
+        var (hooks, tracking) = await Channels.CallbackBench.RunAsync(settings);
+        Console.WriteLine();
+        Console.WriteLine(Channels.CallbackBench.Table(settings, hooks, tracking));
         return 0;
     }
 }
