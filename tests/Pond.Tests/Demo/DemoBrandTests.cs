@@ -81,3 +81,38 @@ public sealed class DemoBrandTests
         result.WriteKey.ShouldStartWith("wk_");
     }
 }
+
+public sealed class DemoAcquisitionTests
+{
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task Simulation_CreditsAddsThroughSignedCallbacks_AndIsRepeatableOnTheSameData(DbEngine engine)
+    {
+        var connectionString = TestDatabase.NewConnectionString(engine);
+        var options = new Pond.Server.Hosting.PondOptions
+        {
+            DataDirectory = Path.Combine(TestDatabase.RunFolder, $"demo-{Guid.NewGuid():N}"), Db = connectionString,
+        };
+        using (var database = new Database(connectionString))
+        {
+            await new MigrationRunner(database, NullLogger<MigrationRunner>.Instance).MigrateAsync();
+            var workspaces = new WorkspaceService(database, TimeProvider.System, new AuditLog(database, TimeProvider.System));
+            await new DemoBrand(database, workspaces, TimeProvider.System).LoadAsync(300);
+        }
+
+        var result = await Pond.Server.Hosting.PondCli.SimulateAcquisitionAsync(options, DemoCatalog.WorkspaceSlug, 5, setUpDemo: true, CancellationToken.None);
+        result.Adds.ShouldBeGreaterThan(20);
+        result.GroupJoins.ShouldBeGreaterThan(5);
+
+        using var check = new Database(connectionString);
+        await using var connection = await check.OpenAsync();
+        // Every add and join reached the pool through the callback endpoint and is credited to a live code.
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM acquisitions WHERE code_id IS NOT NULL"))
+            .ShouldBe(result.Adds + result.GroupJoins);
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM event_log WHERE message_id LIKE 'wecom:%'")).ShouldBe(result.Callbacks);
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM live_code_visits")).ShouldBe(result.Scans);
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE state = 'held'")).ShouldBe(result.Adds);
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM channels")).ShouldBe(5);
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM processor_checkpoints p WHERE p.position < (SELECT MAX(seq) FROM event_log)")).ShouldBe(0);
+    }
+}
