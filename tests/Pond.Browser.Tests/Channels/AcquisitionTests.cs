@@ -48,6 +48,13 @@ public sealed class AcquisitionTests(BrowserFixture fixture)
         await page.GetByRole(AriaRole.Link, new() { Name = "渠道活码", Exact = true }).ClickAsync();
         await Expect(page.Locator("h1")).ToHaveTextAsync("渠道活码");
 
+        // The brand logo for QR images.
+        var logo = Path.Combine(Path.GetTempPath(), $"logo-{Guid.NewGuid():N}.svg");
+        await File.WriteAllTextAsync(logo, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"><circle cx=\"5\" cy=\"5\" r=\"5\" fill=\"#e11d48\"/></svg>");
+        await page.GetByTestId("logo-file").SetInputFilesAsync(logo);
+        await page.GetByRole(AriaRole.Button, new() { Name = "上传 Logo" }).ClickAsync();
+        await Expect(page.GetByTestId("brand-logo").Locator("img")).ToBeVisibleAsync();
+
         // The channel: a package card with a hook and tags.
         await page.GetByTestId("channel-name").FillAsync("双11包裹卡");
         await page.GetByTestId("channel-kind").SelectOptionAsync("package_card");
@@ -67,6 +74,7 @@ public sealed class AcquisitionTests(BrowserFixture fixture)
         var shortLink = page.GetByTestId("code-short-link");
         await Expect(shortLink).ToContainTextAsync("/c/");
         await Expect(page.GetByTestId("qr-preview")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "带 Logo 的 SVG" })).ToBeVisibleAsync();
         await ConsoleSteps.ScreenshotAsync(fixture, page, "live-code.zh-CN");
         var link = new Uri(await shortLink.InnerTextAsync());
         var code = (await admin.GetAsync<List<LiveCodeView>>("/api/live-codes")).Single().Code;
