@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
 using Pond.Server.Account;
 using Pond.Server.Auth;
+using Pond.Server.Channels;
 using Pond.Ingestion;
 using Pond.Server.Components;
 using Pond.Server.Customers;
@@ -57,6 +58,7 @@ internal static class PondHost
         // Features: each registers its services here and maps its endpoints below.
         services.AddCustomers();
         services.AddStaff();
+        services.AddChannelAnalytics();
         services.AddPondIngestion(options.RunEngines);
 
         configure?.Invoke(services);
@@ -82,6 +84,7 @@ internal static class PondHost
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapCustomersApi();
         app.MapStaffApi();
+        app.MapChannelAnalyticsApi();
         app.MapWorkspaceAdminApi();
         app.MapTracking();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();

@@ -25,6 +25,7 @@ public sealed class AdminApiDescriptionTests
             "ListStaff", "GetStaff", "CreateStaff", "UpdateStaff", "DeleteStaff",
             "ListCarriers", "GetCarrier", "CreateCarrier", "UpdateCarrier", "DeleteCarrier",
             "ListApiKeys", "CreateApiKey", "RevokeApiKey", "ListMembers", "AddMember", "ChangeMember", "RemoveMember", "ListAuditLog",
+            "GetChannelAnalytics", "GetChannelAnalyticsDaily", "ExportChannelAnalyticsCsv",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
