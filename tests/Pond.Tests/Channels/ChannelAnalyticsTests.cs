@@ -4,7 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Pond.Channels;
 using Pond.Storage;
 using Pond.Tests.Customers;
+using Pond.Server.Hosting;
 using Pond.Tests.Infrastructure;
+using Pond.Tests.Workspaces;
+using Pond.Workspaces;
 
 namespace Pond.Tests.Channels;
 
@@ -17,11 +20,15 @@ public sealed class ChannelAnalyticsTests
     private static readonly DateOnly November = new(2026, 11, 1);
     private const string Range = "from=2026-11-01&to=2026-11-30";
 
-    private static async Task<(PondServer Server, ChannelAnalyticsSeed Seed)> StartAsync(DbEngine engine)
+    private static async Task<(PondServer Server, ChannelAnalyticsSeed Seed)> StartAsync(DbEngine engine, Action<PondOptions, IServiceCollection>? configure = null)
     {
         // The seed's "now": day 33 of a range starting 1 November, i.e. 3 December at noon in Shanghai.
         var now = new DateTimeOffset(2026, 12, 3, 12, 0, 0, ChannelAnalyticsSeed.Shanghai);
-        var server = await PondServer.StartAsync(engine, (_, services) => services.AddSingleton<TimeProvider>(new FixedClock(now)), runEngines: false);
+        var server = await PondServer.StartAsync(engine, (options, services) =>
+        {
+            services.AddSingleton<TimeProvider>(new FixedClock(now));
+            configure?.Invoke(options, services);
+        }, runEngines: false);
         var seed = new ChannelAnalyticsSeed(server.Service<Database>(), server.Workspace.Id, November);
         await seed.SeedAsync();
         // Another workspace's activity never shows.
@@ -212,6 +219,33 @@ public sealed class ChannelAnalyticsTests
         report.To.ShouldBe(new DateOnly(2026, 12, 3));
         report.From.ShouldBe(new DateOnly(2026, 11, 4));
         report.Totals.Adds.ShouldBe(8); // from the 10th on, plus code A's add on 1 December
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task ChannelAnalyticsPage_ShowsFormattedRowsChartDataAndCsvLink(DbEngine engine)
+    {
+        var (server, seed) = await StartAsync(engine, TestSignIn.Configure);
+        await using var _ = server;
+        var analyst = await server.Workspace.MemberClientAsync(Roles.Analyst);
+
+        var page = await analyst.PageAsync($"/channels/analytics?{Range}&by=code");
+        page.ShouldContain("<h1>渠道分析</h1>");
+        page.ShouldContain($"data-row-id=\"{seed.CodeA}\"");
+        page.ShouldContain("包裹卡-A");
+        page.ShouldContain("60.0%"); // code A's add rate
+        page.ShouldContain("¥300.00");
+        page.ShouldContain("37.5%"); // code A's deletion rate
+        page.ShouldContain("¥358.40");
+        page.ShouldContain("¥650.50"); // total cost
+        page.ShouldContain("未归因");
+        page.ShouldContain("href=\"/api/channels/analytics.csv?from=2026-11-01&to=2026-11-30&by=code\"");
+        page.ShouldContain("\"adds\":[3,2,1,0,0,0,0,0,0,2,");
+        page.ShouldContain("lib/echarts.min.js");
+
+        var bad = await analyst.GetAsync("/channels/analytics?from=2026-11-31");
+        bad.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        System.Net.WebUtility.HtmlDecode(await bad.Content.ReadAsStringAsync()).ShouldContain("yyyy-MM-dd");
     }
 
     private static Dictionary<int, (long, long)> Nonzero(DailySeries series) =>
