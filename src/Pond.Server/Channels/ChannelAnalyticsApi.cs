@@ -40,7 +40,7 @@ internal static class ChannelAnalyticsApi
     /// <param name="channel">A channel id: only what that channel brought.</param>
     public static async Task<Ok<ChannelAnalyticsReport>> GetChannelAnalytics(
         string? from, string? to, string? by, string? channel, HttpContext context, ChannelAnalytics analytics) =>
-        TypedResults.Ok(await analytics.ReportAsync(context.Caller().WorkspaceId, AnalyticsQuery.Parse(from, to, by, channel)));
+        TypedResults.Ok(await analytics.ReportAsync(context.Caller().WorkspaceId, Query(context, AnalyticsQuery.Parse(from, to, by, channel))));
 
     /// <param name="from">First day, yyyy-MM-dd in the workspace's zone (default: 29 days before to).</param>
     /// <param name="to">Last day, inclusive (default: today).</param>
@@ -48,7 +48,7 @@ internal static class ChannelAnalyticsApi
     /// <param name="code">A live code id: only that code's adds and deletions.</param>
     public static async Task<Ok<DailySeries>> GetChannelAnalyticsDaily(
         string? from, string? to, string? channel, string? code, HttpContext context, ChannelAnalytics analytics) =>
-        TypedResults.Ok(await analytics.DailyAsync(context.Caller().WorkspaceId, AnalyticsQuery.Parse(from, to, null, channel, code)));
+        TypedResults.Ok(await analytics.DailyAsync(context.Caller().WorkspaceId, Query(context, AnalyticsQuery.Parse(from, to, null, channel, code))));
 
     /// <param name="from">First day, yyyy-MM-dd in the workspace's zone (default: 29 days before to).</param>
     /// <param name="to">Last day, inclusive (default: today).</param>
@@ -57,9 +57,15 @@ internal static class ChannelAnalyticsApi
     public static async Task<FileContentHttpResult> ExportChannelAnalyticsCsv(
         string? from, string? to, string? by, string? channel, HttpContext context, ChannelAnalytics analytics)
     {
-        var report = await analytics.ReportAsync(context.Caller().WorkspaceId, AnalyticsQuery.Parse(from, to, by, channel));
+        var report = await analytics.ReportAsync(context.Caller().WorkspaceId, Query(context, AnalyticsQuery.Parse(from, to, by, channel)));
         return TypedResults.File(ChannelAnalytics.ToCsv(report), "text/csv; charset=utf-8", CsvFileName(report));
     }
+
+    /// <summary>Staff see only their own customers, so their analytics cover only the adds credited to them.</summary>
+    public static AnalyticsQuery ForCaller(this AnalyticsQuery query, Caller caller) =>
+        caller.OnlyOwnedBy is { } staff ? query with { Staff = staff } : query;
+
+    private static AnalyticsQuery Query(HttpContext context, AnalyticsQuery query) => query.ForCaller(context.Caller());
 
     public static string CsvFileName(ChannelAnalyticsReport report) =>
         $"channel-analytics-by-{report.By}-{report.From:yyyy-MM-dd}-to-{report.To:yyyy-MM-dd}.csv";

@@ -33,8 +33,8 @@ internal sealed class ChannelAnalytics(Database database, TimeProvider clock)
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var start = StartOfDay(from, zone);
         var end = StartOfDay(to.AddDays(1), zone);
-        var scope = Scope(query.Channel, query.Code);
-        var args = new { workspaceId, channel = query.Channel, code = query.Code, start, end, fromDay = DayNumber(from), toDay = DayNumber(to), ordersEnd = end + OrderWindowMs };
+        var scope = Scope(query);
+        var args = new { workspaceId, channel = query.Channel, code = query.Code, staff = query.Staff, start, end, fromDay = DayNumber(from), toDay = DayNumber(to), ordersEnd = end + OrderWindowMs };
 
         var visits = await connection.QueryAsync<VisitCount>(
             $"""
@@ -42,10 +42,11 @@ internal sealed class ChannelAnalytics(Database database, TimeProvider clock)
             FROM live_code_visits v
             JOIN live_codes c ON c.id = v.code_id
             LEFT JOIN carriers k ON k.id = v.carrier_id
-            WHERE v.workspace_id = @workspaceId AND v.day >= @fromDay AND v.day <= @toDay{Scope(query.Channel, query.Code, "c.channel_id", "v.code_id")}
+            WHERE v.workspace_id = @workspaceId AND v.day >= @fromDay AND v.day <= @toDay{Scope(query, "c.channel_id", "v.code_id", "k.owner_staff_id")}
             GROUP BY v.code_id, c.channel_id, k.owner_staff_id
             """, args);
-        var spend = await connection.QueryAsync<SpendTotal>(
+        // Spend is per channel or code, never per staff member: a view of one staff member's adds has no cost.
+        var spend = query.Staff is not null ? [] : await connection.QueryAsync<SpendTotal>(
             $"""
             SELECT a.channel_id AS channel_id, a.code_id AS code_id, CAST(SUM(a.amount_fen) AS BIGINT) AS fen
             FROM channel_spend a
@@ -121,12 +122,12 @@ internal sealed class ChannelAnalytics(Database database, TimeProvider clock)
 
         var result = rows.Values
             .Where(r => query.By != AnalyticsDimensions.Staff || r.HasActivity)
-            .Select(r => r.ToRow(orders, query.By != AnalyticsDimensions.Staff))
+            .Select(r => r.ToRow(orders, hasCost: query.By != AnalyticsDimensions.Staff && query.Staff is null))
             .OrderByDescending(r => r.Adds).ThenByDescending(r => r.Visits).ThenBy(r => r.ChannelName, StringComparer.Ordinal).ThenBy(r => r.Name, StringComparer.Ordinal)
             .ToList();
         if (unattributed.HasActivity)
             result.Add(unattributed.ToRow(orders, hasCost: false));
-        return new ChannelAnalyticsReport(from, to, query.By, query.Channel, zoneId, clock.GetUtcNow(), result, totals.ToRow(orders, hasCost: true));
+        return new ChannelAnalyticsReport(from, to, query.By, query.Channel, zoneId, clock.GetUtcNow(), result, totals.ToRow(orders, hasCost: query.Staff is null));
     }
 
     /// <summary>Adds and deletions per day of the range (every day present, zero when nothing happened).</summary>
@@ -139,8 +140,8 @@ internal sealed class ChannelAnalytics(Database database, TimeProvider clock)
         await RequireInWorkspaceAsync(connection, workspaceId, query.Channel, query.Code);
         var start = StartOfDay(from, zone);
         var end = StartOfDay(to.AddDays(1), zone);
-        var acquisitions = await QueryAcquisitionsAsync(connection, Scope(query.Channel, query.Code),
-            new { workspaceId, channel = query.Channel, code = query.Code, start, end });
+        var acquisitions = await QueryAcquisitionsAsync(connection, Scope(query),
+            new { workspaceId, channel = query.Channel, code = query.Code, staff = query.Staff, start, end });
 
         var days = new Dictionary<DateOnly, (long Adds, long Deletions)>();
         for (var day = from; day <= to; day = day.AddDays(1))
@@ -257,8 +258,10 @@ internal sealed class ChannelAnalytics(Database database, TimeProvider clock)
     // ---- queries -----------------------------------------------------------------------------
 
     /// <summary>Optional filters are SQL text: PostgreSQL cannot type a null parameter in "@x IS NULL".</summary>
-    private static string Scope(Guid? channel, Guid? code, string channelColumn = "a.channel_id", string codeColumn = "a.code_id") =>
-        (channel is null ? "" : $" AND {channelColumn} = @channel") + (code is null ? "" : $" AND {codeColumn} = @code");
+    private static string Scope(AnalyticsQuery query, string channelColumn = "a.channel_id", string codeColumn = "a.code_id", string staffColumn = "a.staff_id") =>
+        (query.Channel is null ? "" : $" AND {channelColumn} = @channel")
+        + (query.Code is null ? "" : $" AND {codeColumn} = @code")
+        + (query.Staff is null ? "" : $" AND {staffColumn} = @staff");
 
     private static async Task RequireInWorkspaceAsync(DbConnection connection, Guid workspaceId, Guid? channel, Guid? code)
     {
@@ -339,13 +342,14 @@ internal sealed class ChannelAnalytics(Database database, TimeProvider clock)
 
     private static async Task<Dictionary<Guid, Tally>> NamedRowsAsync(DbConnection connection, Guid workspaceId, AnalyticsQuery query)
     {
-        var args = new { workspaceId, channel = query.Channel, code = query.Code };
+        var args = new { workspaceId, channel = query.Channel, code = query.Code, staff = query.Staff };
         IEnumerable<NamedRow> named = query.By switch
         {
             AnalyticsDimensions.Code => await connection.QueryAsync<NamedRow>(
                 "SELECT a.id, a.name, a.channel_id, c.name AS channel_name FROM live_codes a JOIN channels c ON c.id = a.channel_id WHERE a.workspace_id = @workspaceId"
                 + (query.Channel is null ? "" : " AND a.channel_id = @channel") + (query.Code is null ? "" : " AND a.id = @code"), args),
-            AnalyticsDimensions.Staff => await connection.QueryAsync<NamedRow>("SELECT id, name FROM staff WHERE workspace_id = @workspaceId", args),
+            AnalyticsDimensions.Staff => await connection.QueryAsync<NamedRow>(
+                "SELECT id, name FROM staff WHERE workspace_id = @workspaceId" + (query.Staff is null ? "" : " AND id = @staff"), args),
             _ => await connection.QueryAsync<NamedRow>(
                 "SELECT id, name FROM channels WHERE workspace_id = @workspaceId" + (query.Channel is null ? "" : " AND id = @channel"), args),
         };

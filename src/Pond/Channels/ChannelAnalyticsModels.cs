@@ -12,8 +12,11 @@ internal static class AnalyticsDimensions
     public static readonly IReadOnlyList<string> All = [Channel, Code, Staff];
 }
 
-/// <summary>A request for the analytics table, as the caller wrote it (validated by <see cref="Parse"/>).</summary>
-internal sealed record AnalyticsQuery(DateOnly? From, DateOnly? To, string By, Guid? Channel, Guid? Code)
+/// <summary>
+/// A request for the analytics table, as the caller wrote it (validated by <see cref="Parse"/>). <see cref="Staff"/> is
+/// not a query parameter: it narrows everything to one staff member's adds for callers with the staff role.
+/// </summary>
+internal sealed record AnalyticsQuery(DateOnly? From, DateOnly? To, string By, Guid? Channel, Guid? Code, Guid? Staff = null)
 {
     public const string DateFormat = "yyyy-MM-dd";
 

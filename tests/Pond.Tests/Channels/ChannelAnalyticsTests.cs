@@ -248,6 +248,25 @@ public sealed class ChannelAnalyticsTests
         System.Net.WebUtility.HtmlDecode(await bad.Content.ReadAsStringAsync()).ShouldContain("yyyy-MM-dd");
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task ChannelAnalytics_StaffRole_SeesOnlyTheAddsCreditedToThem(DbEngine engine)
+    {
+        var (server, seed) = await StartAsync(engine, TestSignIn.Configure);
+        await using var _ = server;
+        var mei = await server.Workspace.MemberClientAsync(Roles.Staff, seed.Mei);
+
+        var report = await mei.GetAsync<ChannelAnalyticsReport>($"/api/channels/analytics?{Range}&by=staff");
+        report.Rows.Select(r => r.Id).ShouldBe([seed.Mei]);
+        Check(report.Totals, visits: 7, adds: 5, addRate: 0.7143m, cost: null, costPerAdd: null,
+            r7: (5, 4, 0.8m), r30: (3, 1, 0.3333m), activeAtStart: 2, deletions: 3, deletionRate: 0.4286m, firstOrders: 3, gmv: 383.4m);
+        var byChannel = await mei.GetAsync<ChannelAnalyticsReport>($"/api/channels/analytics?{Range}");
+        byChannel.Rows.Single(r => r.Id == seed.Package).Adds.ShouldBe(4);
+        byChannel.Rows.ShouldAllBe(r => r.Cost == null);
+        var daily = await mei.GetAsync<DailySeries>($"/api/channels/analytics/daily?{Range}");
+        daily.Days.Sum(d => d.Adds).ShouldBe(5);
+    }
+
     private static Dictionary<int, (long, long)> Nonzero(DailySeries series) =>
         series.Days.Where(d => d.Adds != 0 || d.Deletions != 0).ToDictionary(d => d.Day.Day, d => (d.Adds, d.Deletions));
 
