@@ -34,7 +34,7 @@ internal sealed class ChannelAnalytics(Database database, TimeProvider clock)
         var start = StartOfDay(from, zone);
         var end = StartOfDay(to.AddDays(1), zone);
         var scope = Scope(query);
-        var args = new { workspaceId, channel = query.Channel, code = query.Code, staff = query.Staff, start, end, fromDay = DayNumber(from), toDay = DayNumber(to), ordersEnd = end + OrderWindowMs };
+        var args = new { workspaceId, channel = query.Channel, code = query.Code, staff = query.Staff, start, end, fromDay = DayNumber(from), toDay = DayNumber(to) };
 
         var visits = await connection.QueryAsync<VisitCount>(
             $"""
@@ -61,7 +61,8 @@ internal sealed class ChannelAnalytics(Database database, TimeProvider clock)
             GROUP BY a.channel_id, a.code_id, a.staff_id
             """, args);
         var acquisitions = (await QueryAcquisitionsAsync(connection, scope, args)).AsList();
-        var orders = await QueryOrdersAsync(connection, scope, args);
+        var customers = acquisitions.Where(a => a.AcquiredAt >= start && a.AcquiredAt < end).Select(a => a.CustomerId).ToHashSet();
+        var orders = await QueryOrdersAsync(connection, workspaceId, customers, start, end + OrderWindowMs);
 
         var rows = await NamedRowsAsync(connection, workspaceId, query);
         var unattributed = new Tally(null, UnattributedName, null, null);
@@ -287,17 +288,24 @@ internal sealed class ChannelAnalytics(Database database, TimeProvider clock)
     /// <summary>
     /// Every order of the customers added in the range, up to 30 days after its last day: the earlier ones only to
     /// tell whether a later order was the customer's first, so their properties are not read.
+    /// The customers are passed as a list rather than a subquery: a semi-join's plan depends on fresh statistics, and
+    /// right after a bulk load PostgreSQL would loop over every order for every add; a list walks the customer index.
     /// </summary>
-    private static async Task<Dictionary<Guid, List<Order>>> QueryOrdersAsync(DbConnection connection, string scope, object args)
+    private async Task<Dictionary<Guid, List<Order>>> QueryOrdersAsync(
+        DbConnection connection, Guid workspaceId, HashSet<Guid> customers, long start, long ordersEnd)
     {
+        if (customers.Count == 0)
+            return [];
+        var customerFilter = database.IsSqlite
+            ? "e.customer_id IN (SELECT value FROM json_each(@customers))"
+            : "e.customer_id = ANY(@customers)";
+        object ids = database.IsSqlite ? JsonSerializer.Serialize(customers) : customers.ToArray();
         var rows = await connection.QueryAsync<OrderRow>(
             $"""
             SELECT e.customer_id, e.occurred_at, CASE WHEN e.occurred_at >= @start THEN e.properties END AS properties
             FROM customer_events e
-            WHERE e.workspace_id = @workspaceId AND e.name = '{OrderEvent}' AND e.occurred_at < @ordersEnd
-              AND e.customer_id IN (SELECT a.customer_id FROM acquisitions a
-                                    WHERE a.workspace_id = @workspaceId AND a.acquired_at >= @start AND a.acquired_at < @end{scope})
-            """, args);
+            WHERE {customerFilter} AND e.workspace_id = @workspaceId AND e.name = '{OrderEvent}' AND e.occurred_at < @ordersEnd
+            """, new { customers = ids, workspaceId, start, ordersEnd });
         var orders = new Dictionary<Guid, List<Order>>();
         foreach (var row in rows)
         {
