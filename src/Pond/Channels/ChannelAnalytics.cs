@@ -30,7 +30,8 @@ internal sealed class ChannelAnalytics(Database database, TimeProvider clock)
         var zone = FindZone(zoneId);
         var (from, to) = ResolveRange(query.From, query.To, zone);
         await RequireInWorkspaceAsync(connection, workspaceId, query.Channel, query.Code);
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var generatedAt = clock.GetUtcNow();
+        var now = generatedAt.ToUnixTimeMilliseconds();
         var start = StartOfDay(from, zone);
         var end = StartOfDay(to.AddDays(1), zone);
         var scope = Scope(query);
@@ -128,7 +129,7 @@ internal sealed class ChannelAnalytics(Database database, TimeProvider clock)
             .ToList();
         if (unattributed.HasActivity)
             result.Add(unattributed.ToRow(orders, hasCost: false));
-        return new ChannelAnalyticsReport(from, to, query.By, query.Channel, zoneId, clock.GetUtcNow(), result, totals.ToRow(orders, hasCost: query.Staff is null));
+        return new ChannelAnalyticsReport(from, to, query.By, query.Channel, zoneId, generatedAt, result, totals.ToRow(orders, hasCost: query.Staff is null));
     }
 
     /// <summary>Adds and deletions per day of the range (every day present, zero when nothing happened).</summary>

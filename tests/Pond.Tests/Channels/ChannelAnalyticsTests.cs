@@ -267,6 +267,20 @@ public sealed class ChannelAnalyticsTests
         daily.Days.Sum(d => d.Adds).ShouldBe(5);
     }
 
+    [Fact]
+    public void ChannelAnalyticsCsv_QuotesSeparatorsAndDefusesFormulas()
+    {
+        var empty = new RetentionStat(0, 0, null);
+        ChannelAnalyticsRow Row(string name) => new(Guid.NewGuid(), name, null, null, 1, 0, 0m, 1.5m, null, empty, empty, 0, 0, null, 0, 0m);
+        var report = new ChannelAnalyticsReport(November, November, "channel", null, "Asia/Shanghai", DateTimeOffset.UnixEpoch,
+            [Row("=HYPERLINK(\"x\")"), Row("A, \"B\""), Row("-10% 包裹卡")], Row("Total"));
+
+        var lines = Encoding.UTF8.GetString(ChannelAnalytics.ToCsv(report)).Split("\r\n");
+        lines[1].ShouldStartWith("\"'=HYPERLINK(\"\"x\"\")\",1,0,0,1.50,,");
+        lines[2].ShouldStartWith("\"A, \"\"B\"\"\",1,");
+        lines[3].ShouldStartWith("'-10% 包裹卡,1,");
+    }
+
     private static Dictionary<int, (long, long)> Nonzero(DailySeries series) =>
         series.Days.Where(d => d.Adds != 0 || d.Deletions != 0).ToDictionary(d => d.Day.Day, d => (d.Adds, d.Deletions));
 
