@@ -230,10 +230,12 @@ internal sealed class ChannelAnalytics(Database database, TimeProvider clock)
         return (first, last);
     }
 
-    public async Task<TimeZoneInfo> ZoneOfAsync(Guid workspaceId)
+    /// <summary>The workspace's channels by name, for the page's channel filter.</summary>
+    public async Task<IReadOnlyList<KeyValuePair<Guid, string>>> ChannelNamesAsync(Guid workspaceId)
     {
         await using var connection = await database.OpenAsync();
-        return FindZone(await TimeZoneOfAsync(connection, workspaceId));
+        var rows = await connection.QueryAsync<NamedRow>("SELECT id, name FROM channels WHERE workspace_id = @workspaceId ORDER BY name, id", new { workspaceId });
+        return rows.Select(r => KeyValuePair.Create(r.Id, r.Name)).ToList();
     }
 
     private static async Task<string> TimeZoneOfAsync(DbConnection connection, Guid workspaceId) =>

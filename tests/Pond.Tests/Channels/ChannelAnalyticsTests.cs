@@ -243,6 +243,13 @@ public sealed class ChannelAnalyticsTests
         page.ShouldContain("\"adds\":[3,2,1,0,0,0,0,0,0,2,");
         page.ShouldContain("lib/echarts.min.js");
 
+        var package = await analyst.PageAsync($"/channels/analytics?{Range}&by=code&channel={seed.Package}");
+        package.ShouldContain("包裹卡-B");
+        package.ShouldNotContain("KOL 活码");
+        package.ShouldContain($"<option value=\"{seed.Package}\" selected>");
+        package.ShouldContain($"href=\"/api/channels/analytics.csv?from=2026-11-01&to=2026-11-30&by=code&channel={seed.Package}\"");
+        package.ShouldContain("\"adds\":[2,2,0,"); // the package card's adds on the 1st, 2nd and 3rd
+
         var bad = await analyst.GetAsync("/channels/analytics?from=2026-11-31");
         bad.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         System.Net.WebUtility.HtmlDecode(await bad.Content.ReadAsStringAsync()).ShouldContain("yyyy-MM-dd");
