@@ -58,6 +58,7 @@ internal static class PondHost
         // Features: each registers its services here and maps its endpoints below.
         services.AddCustomers();
         services.AddStaff();
+        services.AddChannelAnalytics();
         services.AddPondIngestion(options.RunEngines);
         services.AddChannels(options.RunEngines);
 
@@ -84,6 +85,7 @@ internal static class PondHost
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapCustomersApi();
         app.MapStaffApi();
+        app.MapChannelAnalyticsApi();
         app.MapWorkspaceAdminApi();
         app.MapTracking();
         app.MapChannelsApi();

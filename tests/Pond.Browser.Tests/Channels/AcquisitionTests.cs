@@ -105,6 +105,16 @@ public sealed class AcquisitionTests(BrowserFixture fixture)
         await Expect(page.GetByTestId("customer-tags")).ToContainTextAsync("双11");
         await ConsoleSteps.ScreenshotAsync(fixture, page, "customer-360-acquisition.zh-CN");
 
+        // Channel analytics credit the add to the channel and to the staff member (one visit, one add).
+        await page.GotoAsync("/channels/analytics");
+        var channelRow = page.GetByTestId("analytics-row").Filter(new() { HasText = "双11包裹卡" });
+        await Expect(channelRow.Locator("td").Nth(1)).ToHaveTextAsync("1");
+        await Expect(channelRow.Locator("td").Nth(2)).ToHaveTextAsync("1");
+        await page.GotoAsync("/channels/analytics?by=staff");
+        var staffRow = page.GetByTestId("analytics-row").Filter(new() { HasText = assigned.OwnerStaffName! });
+        await Expect(staffRow.Locator("td").Nth(2)).ToHaveTextAsync("1");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "channel-analytics-by-staff.zh-CN");
+
         // One account disabled mid-campaign: the next scans go only to the others.
         await SetStatusAsync(admin, accounts[0], CarrierStatuses.Disabled);
         for (var i = 0; i < 4; i++)

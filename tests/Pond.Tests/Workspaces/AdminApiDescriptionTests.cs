@@ -29,6 +29,7 @@ public sealed class AdminApiDescriptionTests
             "ListLiveCodes", "CreateLiveCode", "GetLiveCode", "UpdateLiveCode", "DeleteLiveCode", "LiveCodeQrPng", "LiveCodeQrSvg",
             "GetBrandLogo", "SetBrandLogo", "DeleteBrandLogo", "ListAlerts", "ListOutbox",
             "GetWeComConnection", "ConnectWeCom", "DisconnectWeCom", "GetOfficialAccountConnection", "ConnectOfficialAccount",
+            "GetChannelAnalytics", "GetChannelAnalyticsDaily", "ExportChannelAnalyticsCsv",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
