@@ -57,6 +57,7 @@ internal static class PondHost
         // Features: each registers its services here and maps its endpoints below.
         services.AddCustomers();
         services.AddStaff();
+        services.AddHandover();
         services.AddPondIngestion(options.RunEngines);
 
         configure?.Invoke(services);
@@ -82,6 +83,7 @@ internal static class PondHost
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapCustomersApi();
         app.MapStaffApi();
+        app.MapHandoverApi();
         app.MapWorkspaceAdminApi();
         app.MapTracking();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
