@@ -315,7 +315,18 @@ internal sealed class StaffHandover(Database database, AuditLog audit, WeComConn
             string? cursor = null;
             do
             {
-                var page = await client.TransferResultAsync(wecomKind, pair.Key.FromUserId, pair.Key.ToUserId, cursor);
+                CustomerTransferPage page;
+                try
+                {
+                    page = await client.TransferResultAsync(wecomKind, pair.Key.FromUserId, pair.Key.ToUserId, cursor);
+                }
+                catch (Exception e) when (e is WeComApiException or HttpRequestException or TaskCanceledException)
+                {
+                    // What was applied before stays applied; the rest keeps waiting for the next refresh.
+                    throw new ConflictException(
+                        $"WeCom could not report where the transfers stand ({(e is WeComApiException api ? $"errcode {api.ErrorCode}" : "unreachable")}); they stay waiting, try again later.");
+                }
+
                 await using var connection = await database.OpenAsync();
                 await using var transaction = await connection.BeginTransactionAsync();
                 var now = clock.GetUtcNow();
