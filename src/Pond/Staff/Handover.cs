@@ -456,6 +456,22 @@ internal sealed class StaffHandover(Database database, AuditLog audit, WeComConn
 
     private static NotFoundException HandoverNotFound(Guid id) => new($"No handover {id} in this workspace.");
 
+    /// <summary>How many customers each staff member holds (live friends on their WeCom/WeChat accounts, or owned): what a handover would move.</summary>
+    public async Task<IReadOnlyDictionary<Guid, int>> HeldCountsAsync(Guid workspaceId)
+    {
+        await using var connection = await database.OpenAsync();
+        var rows = await connection.QueryAsync<HeldCount>(
+            """
+            SELECT x.staff_id, COUNT(*) AS customers FROM (
+                SELECT k.owner_staff_id AS staff_id, r.customer_id FROM relationships r JOIN carriers k ON k.id = r.carrier_id
+                WHERE r.workspace_id = @workspaceId AND r.state = 'active' AND k.owner_staff_id IS NOT NULL AND k.kind IN ('wecom_account', 'wechat_account')
+                UNION
+                SELECT c.owner_staff_id AS staff_id, c.id AS customer_id FROM customers c WHERE c.workspace_id = @workspaceId AND c.owner_staff_id IS NOT NULL
+            ) x GROUP BY x.staff_id
+            """, new { workspaceId });
+        return rows.ToDictionary(r => r.StaffId, r => r.Customers);
+    }
+
     // ---- choosing the customers -------------------------------------------------------------
 
     /// <summary>
@@ -586,6 +602,12 @@ internal sealed class StaffHandover(Database database, AuditLog audit, WeComConn
         public Guid ToStaffId { get; init; }
         public string FromUserId { get; init; } = "";
         public string ToUserId { get; init; } = "";
+    }
+
+    private sealed class HeldCount
+    {
+        public Guid StaffId { get; init; }
+        public int Customers { get; init; }
     }
 
     private sealed class HeldRelationship
