@@ -18,13 +18,11 @@ namespace Pond.Tests.Staff;
 /// </summary>
 public sealed class HandoverTests
 {
-    private const string AesKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
-
     [Theory]
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task Embedded_HandsEveryCustomerOverRoundRobin_EndsTheOldRelationship_AndKeepsHistory(DbEngine engine)
     {
-        await using var scene = await Scene.StartAsync(engine, customers: 4);
+        await using var scene = await HandoverScene.StartAsync(engine, customers: 4);
         var admin = scene.Admin;
         // Someone Amy owns without a live friendship moves too (ownership only, no friendship is invented).
         var ownedOnly = await new CustomerSeed(scene.Server.Workspace).CustomerAsync("只归属的客户", owner: scene.Amy.Id);
@@ -91,7 +89,7 @@ public sealed class HandoverTests
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task Embedded_OnlySelectedCustomers_MoveAndTheGroupsStay(DbEngine engine)
     {
-        await using var scene = await Scene.StartAsync(engine, customers: 3);
+        await using var scene = await HandoverScene.StartAsync(engine, customers: 3);
 
         var handover = await (await scene.Admin.PostAsJsonAsync("/api/handovers", new
         {
@@ -116,7 +114,7 @@ public sealed class HandoverTests
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task BadInput_Answers400_404_Or409_SayingWhatToFix(DbEngine engine)
     {
-        await using var scene = await Scene.StartAsync(engine, customers: 1);
+        await using var scene = await HandoverScene.StartAsync(engine, customers: 1);
         var admin = scene.Admin;
         var gone = await (await admin.PostAsJsonAsync("/api/staff", new { name = "离开的人", status = "disabled" })).ReadAsync<StaffMember>(HttpStatusCode.Created);
         await admin.PostAsJsonAsync("/api/carriers", new { kind = "wecom_account", name = "离开的人的企业微信", externalId = "gone", ownerStaffId = gone.Id });
@@ -159,7 +157,7 @@ public sealed class HandoverTests
     public async Task WeCom_InService_WaitsForWeCom_ThenRefreshAndCallbacksSettleEachCustomer(DbEngine engine)
     {
         await using var wecom = await WeComTransferServer.StartAsync();
-        await using var scene = await Scene.StartAsync(engine, customers: 4, wecom);
+        await using var scene = await HandoverScene.StartAsync(engine, customers: 4, wecom);
         var admin = scene.Admin;
         // A customer on Amy's personal WeChat moves at once: WeCom cannot move personal WeChat friends.
         var amyWechat = await scene.CarrierAsync("wechat_account", "安安的个人微信", "amy-wx", scene.Amy.Id);
@@ -244,7 +242,7 @@ public sealed class HandoverTests
     public async Task WeCom_Resigned_UsesTheResignedApis(DbEngine engine)
     {
         await using var wecom = await WeComTransferServer.StartAsync();
-        await using var scene = await Scene.StartAsync(engine, customers: 2, wecom);
+        await using var scene = await HandoverScene.StartAsync(engine, customers: 2, wecom);
         wecom.WeCom.PageSize = 1;
 
         var handover = await (await scene.Admin.PostAsJsonAsync("/api/handovers", new { kind = "resigned", fromStaffId = scene.Amy.Id, toStaffIds = new[] { scene.Bea.Id, scene.Cat.Id } }))
@@ -263,83 +261,5 @@ public sealed class HandoverTests
         refreshed.Transfers.Single(t => t.ExternalUserId == "wmCustomer1").Status.ShouldBe(TransferStatuses.Transferred);
         refreshed.Transfers.Single(t => t.ExternalUserId == "wmCustomer2").FailReason.ShouldBe("no transfer record");
         (await scene.Admin.GetAsync<CarrierAccount>($"/api/carriers/{scene.AmyGroup.Id}")).OwnerStaffId.ShouldBe(scene.Bea.Id);
-    }
-
-    /// <summary>
-    /// 安安 (Amy) holds a WeCom account, a group and N customers (wmCustomer1…N) who befriended her through a package
-    /// card; 贝贝 (Bea) and 小猫 (Cat) each hold a WeCom account. Optionally connected to a WeCom stand-in.
-    /// </summary>
-    private sealed class Scene : IAsyncDisposable
-    {
-        public PondServer Server { get; private init; } = null!;
-        public HttpClient Admin { get; private init; } = null!;
-        public StaffMember Amy { get; private set; } = null!;
-        public StaffMember Bea { get; private set; } = null!;
-        public StaffMember Cat { get; private set; } = null!;
-        public CarrierAccount AmyWecom { get; private set; } = null!;
-        public CarrierAccount BeaWecom { get; private set; } = null!;
-        public CarrierAccount AmyGroup { get; private set; } = null!;
-
-        /// <summary>The customers in the order they were befriended.</summary>
-        public List<Guid> Customers { get; } = [];
-
-        public static async Task<Scene> StartAsync(DbEngine engine, int customers, WeComTransferServer? wecom = null)
-        {
-            var server = await IngestionKit.StartAsync(engine);
-            var scene = new Scene { Server = server, Admin = server.Workspace.AdminClient() };
-            scene.Amy = await scene.StaffAsync("安安", "amy");
-            scene.Bea = await scene.StaffAsync("贝贝", "bea");
-            scene.Cat = await scene.StaffAsync("小猫", "cat");
-            scene.AmyWecom = await scene.Admin.GetAsync<CarrierAccount>($"/api/carriers/{await scene.CarrierAsync("wecom_account", "安安的企业微信", "amy", scene.Amy.Id)}");
-            scene.BeaWecom = await scene.Admin.GetAsync<CarrierAccount>($"/api/carriers/{await scene.CarrierAsync("wecom_account", "贝贝的企业微信", "bea", scene.Bea.Id)}");
-            await scene.CarrierAsync("wecom_account", "小猫的企业微信", "cat", scene.Cat.Id);
-            scene.AmyGroup = await scene.Admin.GetAsync<CarrierAccount>($"/api/carriers/{await scene.CarrierAsync("group_chat", "安安的会员群", "wrAmyGroup", scene.Amy.Id)}");
-            for (var i = 1; i <= customers; i++)
-            {
-                await scene.BefriendAsync($"customer-{i}", $"wmCustomer{i}", "wecom_account", "amy");
-                scene.Customers.Add((await server.CustomerOfAsync(server.Workspace.Id, IdentityKinds.UserId, $"customer-{i}"))!.Value);
-            }
-
-            if (wecom is not null)
-            {
-                await server.Service<WeComConnections>().SaveAsync(server.Workspace.Id, new WeComConnectionInput
-                {
-                    CorpId = WeComTransferServer.CorpId, Token = "pondtoken", EncodingAesKey = AesKey, Secret = WeComTransferServer.Secret,
-                    ApiBaseUrl = wecom.BaseUrl.ToString(),
-                }, "tests");
-            }
-
-            return scene;
-        }
-
-        private async Task<StaffMember> StaffAsync(string name, string wecomUserId) =>
-            await (await Admin.PostAsJsonAsync("/api/staff", new { name, wecomUserId })).ReadAsync<StaffMember>(HttpStatusCode.Created);
-
-        public async Task<Guid> CarrierAsync(string kind, string name, string externalId, Guid owner) =>
-            (await (await Admin.PostAsJsonAsync("/api/carriers", new { kind, name, externalId, ownerStaffId = owner })).ReadAsync<CarrierAccount>(HttpStatusCode.Created)).Id;
-
-        /// <summary>The customer tells Pond who they are, then befriends a staff account; the processor applies both.</summary>
-        public async Task BefriendAsync(string userId, string? externalUserId, string carrierKind, string carrierId)
-        {
-            var tracking = Server.Workspace.TrackingClient();
-            var traits = externalUserId is null
-                ? (object)new { name = $"客户 {userId}" }
-                : new { name = $"客户 {userId}", wecom_external_userid = externalUserId };
-            await tracking.SendOkAsync("/v1/batch", new
-            {
-                batch = new object[]
-                {
-                    new { type = "identify", userId, messageId = $"{userId}-identify", traits },
-                    new
-                    {
-                        type = "track", userId, messageId = $"{userId}-friend", @event = "Relationship Started",
-                        properties = new { carrier_kind = carrierKind, carrier_id = carrierId, source_channel = "pkg-card" },
-                    },
-                },
-            });
-            await Server.ProcessAsync();
-        }
-
-        public async ValueTask DisposeAsync() => await Server.DisposeAsync();
     }
 }
