@@ -24,6 +24,7 @@ public sealed class AdminApiDescriptionTests
             "ListCustomers", "GetCustomer", "GetCustomerTimeline", "SetCustomerConsent",
             "ListStaff", "GetStaff", "CreateStaff", "UpdateStaff", "DeleteStaff",
             "ListCarriers", "GetCarrier", "CreateCarrier", "UpdateCarrier", "DeleteCarrier",
+            "ListHandovers", "GetHandover", "StartHandover", "RefreshHandover",
             "ListApiKeys", "CreateApiKey", "RevokeApiKey", "ListMembers", "AddMember", "ChangeMember", "RemoveMember", "ListAuditLog",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
