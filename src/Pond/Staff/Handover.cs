@@ -38,6 +38,14 @@ internal sealed class StaffHandover(Database database, AuditLog audit, WeComConn
         await using (var connection = await database.OpenAsync())
         {
             await using var transaction = await connection.BeginTransactionAsync();
+            // Two handovers of the same person at once would plan the same customers twice. SQLite's write transaction
+            // already serialises them; on PostgreSQL the from-staff row is locked until this one commits.
+            if (!database.IsSqlite)
+            {
+                await connection.ExecuteAsync(
+                    "SELECT id FROM staff WHERE workspace_id = @workspaceId AND id = @From FOR UPDATE", new { workspaceId, clean.From }, transaction);
+            }
+
             var staff = (await connection.QueryAsync<StaffRow>(
                 "SELECT id, name, status, wecom_user_id FROM staff WHERE workspace_id = @workspaceId",
                 new { workspaceId }, transaction)).ToDictionary(s => s.Id);
