@@ -87,5 +87,24 @@ internal sealed class HandoverScene : IAsyncDisposable
         await Server.ProcessAsync();
     }
 
+    /// <summary>Many customers (customer-{first}…) befriend Amy's WeCom account in one batch.</summary>
+    public async Task BefriendManyAsync(int first, int count)
+    {
+        var tracking = Server.Workspace.TrackingClient();
+        var batch = new List<object>();
+        for (var i = first; i < first + count; i++)
+        {
+            batch.Add(new { type = "identify", userId = $"customer-{i}", messageId = $"customer-{i}-identify", traits = new { name = $"客户 {i}", wecom_external_userid = $"wmCustomer{i}" } });
+            batch.Add(new
+            {
+                type = "track", userId = $"customer-{i}", messageId = $"customer-{i}-friend", @event = "Relationship Started",
+                properties = new { carrier_kind = "wecom_account", carrier_id = "amy", source_channel = "pkg-card" },
+            });
+        }
+
+        await tracking.SendOkAsync("/v1/batch", new { batch });
+        await Server.ProcessAsync();
+    }
+
     public async ValueTask DisposeAsync() => await Server.DisposeAsync();
 }

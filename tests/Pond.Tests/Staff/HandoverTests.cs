@@ -262,4 +262,29 @@ public sealed class HandoverTests
         refreshed.Transfers.Single(t => t.ExternalUserId == "wmCustomer2").FailReason.ShouldBe("no transfer record");
         (await scene.Admin.GetAsync<CarrierAccount>($"/api/carriers/{scene.AmyGroup.Id}")).OwnerStaffId.ShouldBe(scene.Bea.Id);
     }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task WeCom_ManyCustomers_GoInBatchesOf100_AndWaitingOnesCannotBeHandedOverAgain(DbEngine engine)
+    {
+        await using var wecom = await WeComTransferServer.StartAsync();
+        await using var scene = await HandoverScene.StartAsync(engine, customers: 0, wecom);
+        await scene.BefriendManyAsync(1, 230);
+
+        var handover = await (await scene.Admin.PostAsJsonAsync("/api/handovers", new { kind = "in_service", fromStaffId = scene.Amy.Id, toStaffIds = new[] { scene.Bea.Id } }))
+            .ReadAsync<HandoverDetail>(HttpStatusCode.Created);
+
+        handover.Waiting.ShouldBe(230);
+        var sizes = wecom.WeCom.Calls.Where(c => c.Path == "/cgi-bin/externalcontact/transfer_customer")
+            .Select(c => c.Body.GetProperty("external_userid").GetArrayLength()).ToList();
+        sizes.ShouldBe([100, 100, 30]);
+        wecom.WeCom.Transfers.Count.ShouldBe(230);
+
+        var waiting = handover.Transfers[0].CustomerId;
+        var again = await (await scene.Admin.PostAsJsonAsync("/api/handovers", new
+        {
+            kind = "in_service", fromStaffId = scene.Amy.Id, toStaffIds = new[] { scene.Cat.Id }, customerIds = new[] { waiting },
+        })).ProblemAsync(HttpStatusCode.Conflict);
+        again.Detail().ShouldContain("still wait for WeCom");
+    }
 }
