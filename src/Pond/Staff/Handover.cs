@@ -115,24 +115,18 @@ internal sealed class StaffHandover(Database database, AuditLog audit, WeComConn
                 var wecomBound = client is not null && customer.ExternalUserId is not null
                     && fromCarrier?.Kind == CarrierKinds.WecomAccount && toCarrier.Kind == CarrierKinds.WecomAccount;
                 plan.Add(new PlannedTransfer(Guid.CreateVersion7(now), customer.CustomerId, customer.ExternalUserId,
-                    fromCarrier?.Id ?? fallbackFrom, fromCarrier?.ExternalId, toCarrier.Id, toCarrier.ExternalId, target.Id, wecomBound));
+                    fromCarrier?.Id ?? fallbackFrom, fromCarrier?.ExternalId, toCarrier.Id, toCarrier.ExternalId, target.Id, wecomBound,
+                    fromCarrier is null ? null : customer.RelationshipId, customer.SourceChannel));
             }
 
             await connection.ExecuteAsync(
                 "INSERT INTO handovers (id, workspace_id, kind, from_staff_id, actor, created_at) VALUES (@id, @workspaceId, @Kind, @From, @actor, @now)",
                 new { id, workspaceId, clean.Kind, clean.From, actor, now }, transaction);
-            await connection.ExecuteAsync(
-                """
-                INSERT INTO handover_transfers (id, handover_id, workspace_id, customer_id, external_user_id, from_carrier_id, to_carrier_id, to_staff_id, status, updated_at)
-                VALUES (@Id, @handoverId, @workspaceId, @CustomerId, @ExternalUserId, @FromCarrierId, @ToCarrierId, @ToStaffId, @Status, @now)
-                """,
-                plan.Select(p => new
-                {
-                    p.Id, handoverId = id, workspaceId, p.CustomerId, p.ExternalUserId, p.FromCarrierId, p.ToCarrierId, p.ToStaffId, now,
-                    Status = p.ViaWeCom ? TransferStatuses.Waiting : TransferStatuses.Transferred,
-                }), transaction);
-            foreach (var p in plan.Where(p => !p.ViaWeCom))
-                await ApplyAsync(connection, transaction, workspaceId, p.CustomerId, p.FromCarrierId, p.ToCarrierId, p.ToStaffId, now);
+            await InsertRowsAsync(connection, transaction,
+                "handover_transfers (id, handover_id, workspace_id, customer_id, external_user_id, from_carrier_id, to_carrier_id, to_staff_id, status, updated_at)",
+                plan, p => [p.Id, id, workspaceId, p.CustomerId, p.ExternalUserId, p.FromCarrierId, p.ToCarrierId, p.ToStaffId,
+                    p.ViaWeCom ? TransferStatuses.Waiting : TransferStatuses.Transferred, now]);
+            await ApplyAtOnceAsync(connection, transaction, workspaceId, plan.Where(p => !p.ViaWeCom).ToList(), now);
 
             if (client is null)
             {
@@ -250,6 +244,79 @@ internal sealed class StaffHandover(Database database, AuditLog audit, WeComConn
             await connection.ExecuteAsync(
                 "UPDATE carriers SET owner_staff_id = @owner, updated_at = @now WHERE workspace_id = @workspaceId AND id = @groupId",
                 new { workspaceId, groupId, owner, now }, transaction);
+        }
+    }
+
+    /// <summary>
+    /// Applies a handover's at-once transfers a few hundred rows per statement, so even 10,000 customers hold the
+    /// write lock briefly: old relationships end, new ones start with the same source channel, owners change.
+    /// The depth stays: a staff account replaces a staff account.
+    /// </summary>
+    private static async Task ApplyAtOnceAsync(
+        DbConnection connection, DbTransaction transaction, Guid workspaceId, List<PlannedTransfer> transfers, DateTimeOffset now)
+    {
+        // Rows are named by primary key, never by a join: on tables just filled, PostgreSQL's estimates can pick a
+        // nested loop over thousands of rows.
+        await ByIdsAsync(connection, transaction,
+            "UPDATE relationships SET state = 'ended', ended_at = @now, ended_by = 'system' WHERE state = 'active' AND id IN",
+            transfers.Where(t => t.RelationshipId is not null).Select(t => t.RelationshipId!.Value).ToList(), new { now });
+        // A customer already befriended by the target's account keeps that relationship (the unique live index skips the new one).
+        await InsertRowsAsync(connection, transaction,
+            "relationships (id, workspace_id, customer_id, carrier_id, state, since, source_channel, created_at)",
+            transfers.Where(t => t.RelationshipId is not null).ToList(),
+            t => [Guid.CreateVersion7(now), workspaceId, t.CustomerId, t.ToCarrierId, RelationshipStates.Active, now, t.SourceChannel, now],
+            " ON CONFLICT DO NOTHING");
+        foreach (var target in transfers.GroupBy(t => t.ToStaffId))
+        {
+            await ByIdsAsync(connection, transaction,
+                "UPDATE customers SET owner_staff_id = @owner, updated_at = @now WHERE workspace_id = @workspaceId AND id IN",
+                target.Select(t => t.CustomerId).ToList(), new { owner = target.Key, now, workspaceId });
+        }
+    }
+
+    /// <summary>Runs a statement ending in "IN" over ids, 200 at a time, each id its own parameter (the same SQL on both engines).</summary>
+    private static async Task ByIdsAsync(DbConnection connection, DbTransaction transaction, string sqlEndingInIn, IReadOnlyList<Guid> ids, object shared)
+    {
+        foreach (var chunk in ids.Chunk(200))
+        {
+            var parameters = new DynamicParameters(shared);
+            var names = new List<string>(chunk.Length);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                parameters.Add($"id{i}", chunk[i]);
+                names.Add($"@id{i}");
+            }
+
+            await connection.ExecuteAsync($"{sqlEndingInIn} ({string.Join(", ", names)})", parameters, transaction);
+        }
+    }
+
+    /// <summary>
+    /// Multi-row INSERTs (both engines accept them): one round trip per 25 rows. Larger statements cost more than they
+    /// save, as parameter collections look names up one by one.
+    /// </summary>
+    private static async Task InsertRowsAsync<T>(
+        DbConnection connection, DbTransaction transaction, string tableAndColumns, IReadOnlyList<T> rows, Func<T, object?[]> values, string suffix = "")
+    {
+        foreach (var chunk in rows.Chunk(25))
+        {
+            var parameters = new DynamicParameters();
+            var sql = new System.Text.StringBuilder("INSERT INTO ").Append(tableAndColumns).Append(" VALUES ");
+            for (var row = 0; row < chunk.Length; row++)
+            {
+                var cells = values(chunk[row]);
+                sql.Append(row == 0 ? "(" : ", (");
+                for (var column = 0; column < cells.Length; column++)
+                {
+                    var name = $"p{row}_{column}";
+                    sql.Append(column == 0 ? "@" : ", @").Append(name);
+                    parameters.Add(name, cells[column]);
+                }
+
+                sql.Append(')');
+            }
+
+            await connection.ExecuteAsync(sql.Append(suffix).ToString(), parameters, transaction);
         }
     }
 
@@ -490,7 +557,7 @@ internal sealed class StaffHandover(Database database, AuditLog audit, WeComConn
     {
         var relationships = await connection.QueryAsync<HeldRelationship>(
             """
-            SELECT r.customer_id, r.carrier_id, k.kind FROM relationships r JOIN carriers k ON k.id = r.carrier_id
+            SELECT r.id, r.customer_id, r.carrier_id, r.source_channel, k.kind FROM relationships r JOIN carriers k ON k.id = r.carrier_id
             WHERE r.workspace_id = @workspaceId AND r.state = 'active' AND k.owner_staff_id = @from AND k.kind IN ('wecom_account', 'wechat_account')
             """, new { workspaceId, from }, transaction);
         var owned = await connection.QueryAsync<Guid>(
@@ -506,13 +573,13 @@ internal sealed class StaffHandover(Database database, AuditLog audit, WeComConn
             .GroupBy(i => i.CustomerId)
             .ToDictionary(g => g.Key, g => g.Select(i => i.Value).Order(StringComparer.Ordinal).First());
 
-        var held = new Dictionary<Guid, Guid?>();
+        var held = new Dictionary<Guid, HeldRelationship?>();
         foreach (var r in relationships.OrderBy(r => r.Kind == CarrierKinds.WecomAccount ? 0 : 1).ThenBy(r => r.CarrierId.ToString(), StringComparer.Ordinal))
-            held.TryAdd(r.CustomerId, r.CarrierId);
+            held.TryAdd(r.CustomerId, r);
         foreach (var customerId in owned)
             held.TryAdd(customerId, null);
         return held
-            .Select(h => new HeldCustomer(h.Key, h.Value, external.GetValueOrDefault(h.Key)))
+            .Select(h => new HeldCustomer(h.Key, h.Value?.Id, h.Value?.CarrierId, h.Value?.SourceChannel, external.GetValueOrDefault(h.Key)))
             .OrderBy(h => h.CustomerId.ToString(), StringComparer.Ordinal)
             .ToList();
     }
@@ -620,8 +687,10 @@ internal sealed class StaffHandover(Database database, AuditLog audit, WeComConn
 
     private sealed class HeldRelationship
     {
+        public Guid Id { get; init; }
         public Guid CustomerId { get; init; }
         public Guid CarrierId { get; init; }
+        public string? SourceChannel { get; init; }
         public string Kind { get; init; } = "";
     }
 
@@ -631,10 +700,11 @@ internal sealed class StaffHandover(Database database, AuditLog audit, WeComConn
         public string Value { get; init; } = "";
     }
 
-    private sealed record HeldCustomer(Guid CustomerId, Guid? FromCarrierId, string? ExternalUserId);
+    private sealed record HeldCustomer(Guid CustomerId, Guid? RelationshipId, Guid? FromCarrierId, string? SourceChannel, string? ExternalUserId);
 
     private sealed record PlannedTransfer(
-        Guid Id, Guid CustomerId, string? ExternalUserId, Guid FromCarrierId, string? FromUserId, Guid ToCarrierId, string ToUserId, Guid ToStaffId, bool ViaWeCom);
+        Guid Id, Guid CustomerId, string? ExternalUserId, Guid FromCarrierId, string? FromUserId, Guid ToCarrierId, string ToUserId, Guid ToStaffId, bool ViaWeCom,
+        Guid? RelationshipId, string? SourceChannel);
 }
 
 /// <summary>When two customers merge, their handover history goes with the survivor.</summary>

@@ -76,10 +76,10 @@ internal sealed class HandoverScene : IAsyncDisposable
         {
             batch = new object[]
             {
-                new { type = "identify", userId, messageId = $"{userId}-identify", traits },
+                new { type = "identify", userId, messageId = $"{userId}-identify-{carrierId}", traits },
                 new
                 {
-                    type = "track", userId, messageId = $"{userId}-friend", @event = "Relationship Started",
+                    type = "track", userId, messageId = $"{userId}-friend-{carrierId}", @event = "Relationship Started",
                     properties = new { carrier_kind = carrierKind, carrier_id = carrierId, source_channel = "pkg-card" },
                 },
             },

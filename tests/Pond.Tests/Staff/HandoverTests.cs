@@ -90,6 +90,8 @@ public sealed class HandoverTests
     public async Task Embedded_OnlySelectedCustomers_MoveAndTheGroupsStay(DbEngine engine)
     {
         await using var scene = await HandoverScene.StartAsync(engine, customers: 3);
+        // The second customer is already Cat's friend too: that relationship stays as it is, no duplicate is made.
+        await scene.BefriendAsync("customer-2", "wmCustomer2", "wecom_account", "cat");
 
         var handover = await (await scene.Admin.PostAsJsonAsync("/api/handovers", new
         {
@@ -98,7 +100,10 @@ public sealed class HandoverTests
 
         handover.Transfers.Single().CustomerId.ShouldBe(scene.Customers[1]);
         handover.Groups.ShouldBeEmpty();
-        (await scene.Admin.GetAsync<CustomerDetail>($"/api/customers/{scene.Customers[1]}")).OwnerStaffId.ShouldBe(scene.Cat.Id);
+        var moved = await scene.Admin.GetAsync<CustomerDetail>($"/api/customers/{scene.Customers[1]}");
+        moved.OwnerStaffId.ShouldBe(scene.Cat.Id);
+        moved.Relationships.Where(r => r.State == RelationshipStates.Active).Select(r => r.CarrierName).ShouldBe(["小猫的企业微信"]);
+        moved.Relationships.Single(r => r.State == RelationshipStates.Ended).CarrierId.ShouldBe(scene.AmyWecom.Id);
         foreach (var stays in new[] { scene.Customers[0], scene.Customers[2] })
         {
             var customer = await scene.Admin.GetAsync<CustomerDetail>($"/api/customers/{stays}");
