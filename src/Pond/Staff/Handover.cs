@@ -161,7 +161,7 @@ internal sealed class StaffHandover(Database database, AuditLog audit, WeComConn
 
     private async Task SendTransfersAsync(WeComApiClient client, CleanRequest request, List<PlannedTransfer> transfers)
     {
-        foreach (var pair in transfers.GroupBy(t => (t.FromUserId!, t.ToUserId)))
+        foreach (var pair in transfers.GroupBy(t => (From: t.FromUserId!, To: t.ToUserId)))
         {
             foreach (var batch in pair.Chunk(WeComApiClient.MaxTransferBatch))
             {
@@ -170,13 +170,13 @@ internal sealed class StaffHandover(Database database, AuditLog audit, WeComConn
                 try
                 {
                     var outcomes = request.Kind == HandoverKinds.Resigned
-                        ? await client.ResignedTransferCustomerAsync(pair.Key.Item1, pair.Key.ToUserId, externalIds)
-                        : await client.TransferCustomerAsync(pair.Key.Item1, pair.Key.ToUserId, externalIds, request.TransferMessage);
-                    var answered = outcomes.ToDictionary(o => o.ExternalUserId, o => o.ErrorCode);
+                        ? await client.ResignedTransferCustomerAsync(pair.Key.From, pair.Key.To, externalIds)
+                        : await client.TransferCustomerAsync(pair.Key.From, pair.Key.To, externalIds, request.TransferMessage);
+                    var answered = outcomes.GroupBy(o => o.ExternalUserId).ToDictionary(g => g.Key, g => g.First().ErrorCode);
                     failures = externalIds.Where(e => answered.GetValueOrDefault(e, -1) != 0)
                         .ToDictionary(e => e, e => (string?)(answered.TryGetValue(e, out var code) ? $"WeCom errcode {code}" : "WeCom did not answer for this customer"));
                 }
-                catch (Exception e) when (e is WeComApiException or HttpRequestException or TaskCanceledException)
+                catch (Exception e) when (e is WeComApiException or HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
                 {
                     // The whole batch failed; each row says why so the operator can start another handover for them.
                     var reason = e is WeComApiException api ? $"WeCom errcode {api.ErrorCode}" : "WeCom could not be reached";
@@ -215,7 +215,7 @@ internal sealed class StaffHandover(Database database, AuditLog audit, WeComConn
                     failed = (await client.GroupChatTransferAsync(wecomKind, batch.Select(g => g.ExternalId).ToList(), ownerUserId))
                         .ToDictionary(f => f.ChatId, f => $"WeCom errcode {f.ErrorCode}");
                 }
-                catch (Exception e) when (e is WeComApiException or HttpRequestException or TaskCanceledException)
+                catch (Exception e) when (e is WeComApiException or HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
                 {
                     var reason = e is WeComApiException api ? $"WeCom errcode {api.ErrorCode}" : "WeCom could not be reached";
                     failed = batch.ToDictionary(g => g.ExternalId, _ => reason);
@@ -395,7 +395,7 @@ internal sealed class StaffHandover(Database database, AuditLog audit, WeComConn
                 {
                     page = await client.TransferResultAsync(wecomKind, pair.Key.FromUserId, pair.Key.ToUserId, cursor);
                 }
-                catch (Exception e) when (e is WeComApiException or HttpRequestException or TaskCanceledException)
+                catch (Exception e) when (e is WeComApiException or HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
                 {
                     // What was applied before stays applied; the rest keeps waiting for the next refresh.
                     throw new ConflictException(
