@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pond.Alerts;
 using Pond.Channels;
 using Pond.Customers;
@@ -19,7 +20,7 @@ internal static class ChannelsApi
     public static IServiceCollection AddChannels(this IServiceCollection services, bool runEngines)
     {
         services.AddSingleton<AlertBoard>();
-        services.AddSingleton<WeComConnections>();
+        services.TryAddSingleton<WeComConnections>();
         services.AddSingleton<ChannelCatalog>();
         services.AddSingleton<LiveCodeLanding>();
         services.AddSingleton<WeComHook>();

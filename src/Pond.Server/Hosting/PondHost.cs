@@ -59,6 +59,7 @@ internal static class PondHost
         services.AddCustomers();
         services.AddStaff();
         services.AddChannelAnalytics();
+        services.AddHandover();
         services.AddPondIngestion(options.RunEngines);
         services.AddChannels(options.RunEngines);
 
@@ -86,6 +87,7 @@ internal static class PondHost
         app.MapCustomersApi();
         app.MapStaffApi();
         app.MapChannelAnalyticsApi();
+        app.MapHandoverApi();
         app.MapWorkspaceAdminApi();
         app.MapTracking();
         app.MapChannelsApi();

@@ -111,7 +111,7 @@ internal static class Acquisitions
     }
 }
 
-/// <summary>Moves a merged customer's acquisitions, tags, outbox messages and handover transfers to the survivor.</summary>
+/// <summary>Moves a merged customer's acquisitions, tags and outbox messages to the survivor.</summary>
 internal sealed class AcquisitionMergeParticipant : ICustomerMergeParticipant
 {
     public async Task MoveAsync(DbConnection connection, DbTransaction transaction, Guid workspaceId, Guid survivorId, Guid mergedId)
@@ -126,6 +126,5 @@ internal sealed class AcquisitionMergeParticipant : ICustomerMergeParticipant
             """, ids, transaction);
         await connection.ExecuteAsync("DELETE FROM customer_tags WHERE customer_id = @mergedId", ids, transaction);
         await connection.ExecuteAsync("UPDATE outbox SET customer_id = @survivorId WHERE workspace_id = @workspaceId AND customer_id = @mergedId", ids, transaction);
-        await connection.ExecuteAsync("UPDATE handover_transfers SET customer_id = @survivorId WHERE workspace_id = @workspaceId AND customer_id = @mergedId", ids, transaction);
     }
 }

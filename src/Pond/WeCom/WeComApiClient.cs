@@ -24,6 +24,27 @@ public sealed record ExternalContact(string ExternalUserId, string? Name, string
 
 public sealed record FollowUser(string UserId, string? State, DateTimeOffset? AddedAt);
 
+/// <summary>Which of WeCom's two transfer APIs: 在职继承 (the member stays) or 离职继承 (the member has left).</summary>
+public enum WeComTransferKind
+{
+    OnJob,
+    Resigned,
+}
+
+/// <summary>WeCom's answer for one customer of a transfer request: errcode 0 means accepted (it completes within 24 h).</summary>
+public sealed record CustomerTransferOutcome(string ExternalUserId, int ErrorCode);
+
+/// <summary>
+/// A customer's transfer state as transfer_result reports it: 1 接替完毕, 2 等待接替, 3 客户拒绝, 4 接替成员客户达到上限, 5 无接替记录.
+/// </summary>
+public sealed record CustomerTransferState(string ExternalUserId, int Status, DateTimeOffset? TakeoverAt);
+
+/// <summary>One page of transfer_result; NextCursor is null on the last page.</summary>
+public sealed record CustomerTransferPage(IReadOnlyList<CustomerTransferState> Customers, string? NextCursor);
+
+/// <summary>A group chat WeCom would not hand to the new owner.</summary>
+public sealed record GroupChatTransferFailure(string ChatId, int ErrorCode, string? ErrorMessage);
+
 /// <summary>
 /// The WeCom server API calls Pond makes (customer contact, 客户联系): access tokens, contact ways, welcome
 /// messages, external contact details. Tokens are cached until shortly before they expire and refreshed once
@@ -83,6 +104,76 @@ public sealed class WeComApiClient(HttpClient http, WeComApiOptions options, Tim
             contact.TryGetProperty("unionid", out var union) ? union.GetString() : null,
             contact.TryGetProperty("gender", out var gender) ? gender.GetInt32() : null,
             follows);
+    }
+
+    /// <summary>WeCom takes at most 100 external contacts or group chats per transfer call.</summary>
+    public const int MaxTransferBatch = 100;
+
+    /// <summary>在职继承: hands customers of a member who stays to another member (分配在职成员的客户).</summary>
+    public Task<IReadOnlyList<CustomerTransferOutcome>> TransferCustomerAsync(
+        string handoverUserId, string takeoverUserId, IReadOnlyList<string> externalUserIds, string? transferSuccessMessage = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (transferSuccessMessage is { Length: > 200 })
+            throw new ValidationFailedException("WeCom limits the message shown to a transferred customer to 200 characters.", "transferMessage");
+        return TransferAsync("cgi-bin/externalcontact/transfer_customer", handoverUserId, takeoverUserId, externalUserIds,
+            string.IsNullOrWhiteSpace(transferSuccessMessage) ? null : transferSuccessMessage, cancellationToken);
+    }
+
+    /// <summary>离职继承: hands customers of a member who has left to another member (分配离职成员的客户).</summary>
+    public Task<IReadOnlyList<CustomerTransferOutcome>> ResignedTransferCustomerAsync(
+        string handoverUserId, string takeoverUserId, IReadOnlyList<string> externalUserIds, CancellationToken cancellationToken = default) =>
+        TransferAsync("cgi-bin/externalcontact/resigned/transfer_customer", handoverUserId, takeoverUserId, externalUserIds, null, cancellationToken);
+
+    /// <summary>Where each customer of a transfer stands (查询客户接替状态), one page at a time.</summary>
+    public async Task<CustomerTransferPage> TransferResultAsync(
+        WeComTransferKind kind, string handoverUserId, string takeoverUserId, string? cursor = null, CancellationToken cancellationToken = default)
+    {
+        var path = kind == WeComTransferKind.Resigned ? "cgi-bin/externalcontact/resigned/transfer_result" : "cgi-bin/externalcontact/transfer_result";
+        var body = new { handover_userid = handoverUserId, takeover_userid = takeoverUserId, cursor = string.IsNullOrEmpty(cursor) ? null : cursor };
+        using var answer = await PostAsync(path, body, cancellationToken);
+        var root = answer.RootElement;
+        var customers = root.TryGetProperty("customer", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Select(c => new CustomerTransferState(
+                c.GetProperty("external_userid").GetString()!,
+                c.GetProperty("status").GetInt32(),
+                c.TryGetProperty("takeover_time", out var at) && at.ValueKind == JsonValueKind.Number && at.GetInt64() > 0
+                    ? DateTimeOffset.FromUnixTimeSeconds(at.GetInt64())
+                    : null)).ToList()
+            : [];
+        var next = root.TryGetProperty("next_cursor", out var nextCursor) ? nextCursor.GetString() : null;
+        return new CustomerTransferPage(customers, string.IsNullOrEmpty(next) ? null : next);
+    }
+
+    /// <summary>
+    /// Hands group chats to a new owner: 分配在职成员的客户群 (onjob_transfer) or 分配离职成员的客户群 (transfer).
+    /// Returns the chats WeCom refused; the others now belong to the new owner.
+    /// </summary>
+    public async Task<IReadOnlyList<GroupChatTransferFailure>> GroupChatTransferAsync(
+        WeComTransferKind kind, IReadOnlyList<string> chatIds, string newOwner, CancellationToken cancellationToken = default)
+    {
+        if (chatIds.Count is 0 or > MaxTransferBatch)
+            throw new ValidationFailedException($"A group chat transfer names 1–{MaxTransferBatch} chats.", "chatIds");
+        var path = kind == WeComTransferKind.Resigned ? "cgi-bin/externalcontact/groupchat/transfer" : "cgi-bin/externalcontact/groupchat/onjob_transfer";
+        using var answer = await PostAsync(path, new { chat_id_list = chatIds, new_owner = newOwner }, cancellationToken);
+        return answer.RootElement.TryGetProperty("failed_chat_list", out var failed) && failed.ValueKind == JsonValueKind.Array
+            ? failed.EnumerateArray().Select(f => new GroupChatTransferFailure(
+                f.GetProperty("chat_id").GetString()!,
+                f.GetProperty("errcode").GetInt32(),
+                f.TryGetProperty("errmsg", out var message) ? message.GetString() : null)).ToList()
+            : [];
+    }
+
+    private async Task<IReadOnlyList<CustomerTransferOutcome>> TransferAsync(
+        string path, string handoverUserId, string takeoverUserId, IReadOnlyList<string> externalUserIds, string? message, CancellationToken cancellationToken)
+    {
+        if (externalUserIds.Count is 0 or > MaxTransferBatch)
+            throw new ValidationFailedException($"A customer transfer names 1–{MaxTransferBatch} external contacts.", "externalUserIds");
+        var body = new { handover_userid = handoverUserId, takeover_userid = takeoverUserId, external_userid = externalUserIds, transfer_success_msg = message };
+        using var answer = await PostAsync(path, body, cancellationToken);
+        return answer.RootElement.TryGetProperty("customer", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Select(c => new CustomerTransferOutcome(c.GetProperty("external_userid").GetString()!, c.GetProperty("errcode").GetInt32())).ToList()
+            : [];
     }
 
     private Task<JsonDocument> PostAsync(string path, object body, CancellationToken cancellationToken) =>

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Dapper;
 using Pond.Customers;
 using Pond.Ingestion;
+using Pond.Staff;
 using Pond.Storage;
 
 namespace Pond.WeCom;
@@ -17,7 +18,7 @@ public sealed record CallbackQuery(string? MsgSignature, string? Timestamp, stri
 /// so a callback WeCom repeats (it retries for up to three times when not answered in 5 s) is stored once and
 /// applied once. Group lifecycle events (create, dismiss) are applied directly.
 /// </summary>
-public sealed class WeComHook(WeComConnections connections, EventLogWriter log, Database database, TimeProvider clock)
+internal sealed class WeComHook(WeComConnections connections, EventLogWriter log, Database database, StaffHandover handover, TimeProvider clock)
 {
     /// <summary>URL verification: WeCom sends an encrypted echostr and expects its plaintext back.</summary>
     public async Task<string> VerifyUrlAsync(Guid workspaceId, CallbackQuery query, string? echo)
@@ -58,6 +59,8 @@ public sealed class WeComHook(WeComConnections connections, EventLogWriter log, 
             case ("change_external_contact", "transfer_fail"):
                 if (callback.UserId is { } from && callback.ExternalUserId is { } external)
                 {
+                    // The handover's transfer fails at once (it is the handover's own record); the timeline keeps the event too.
+                    await handover.TransferFailedAsync(workspaceId, from, external, callback.FailReason ?? "unknown", callback.CreatedAt);
                     events.Add(Track(workspaceId, key, callback, "Transfer Failed", external,
                         new JsonObject { ["staff_userid"] = from, ["fail_reason"] = callback.FailReason }, now));
                 }

@@ -13,7 +13,8 @@ namespace Pond.Tests.WeCom;
 
 /// <summary>
 /// The client against a local stand-in for qyapi.weixin.qq.com that checks each request as WeCom's server API
-/// documentation describes it (获取access_token, 配置客户联系「联系我」方式, 发送新客户欢迎语, 获取客户详情) and answers in its format.
+/// documentation describes it (获取access_token, 配置客户联系「联系我」方式, 发送新客户欢迎语, 获取客户详情, and the transfer
+/// APIs of <see cref="WeComTransferStandIn"/>) and answers in its format.
 /// </summary>
 public sealed class WeComApiClientTests : IAsyncLifetime
 {
@@ -23,6 +24,7 @@ public sealed class WeComApiClientTests : IAsyncLifetime
     private Uri _baseUrl = null!;
     private int _tokensIssued;
     private readonly ConcurrentQueue<JsonElement> _bodies = new();
+    private readonly WeComTransferStandIn _transfers = new();
 
     /// <summary>When set, the next call with the current token is answered "access_token expired" (42001).</summary>
     private volatile bool _expireNextToken;
@@ -67,6 +69,7 @@ public sealed class WeComApiClientTests : IAsyncLifetime
                 external_contact = new { external_userid, name = "李四", type = 1, gender = 2, unionid = "ozynqsulJFCZ2z1aYeS8h-nuasdAAA" },
                 follow_user = new[] { new { userid = "rocky", remark = "李部长", createtime = 1525779812, state = "lily-pkg-card" } },
             }));
+        _transfers.Map(_wecom, Rejected);
         await _wecom.StartAsync();
         _baseUrl = new Uri(_wecom.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
     }
@@ -145,5 +148,90 @@ public sealed class WeComApiClientTests : IAsyncLifetime
         contact.FollowUsers.Single().UserId.ShouldBe("rocky");
         contact.FollowUsers.Single().State.ShouldBe("lily-pkg-card");
         contact.FollowUsers.Single().AddedAt.ShouldBe(DateTimeOffset.FromUnixTimeSeconds(1525779812));
+    }
+
+    [Fact]
+    public async Task TransferCustomer_SendsBothUserIdsTheContactsAndTheMessage_AndReadsEachCustomersErrcode()
+    {
+        using var client = Client();
+        _transfers.Refuse["wmRefused"] = 40096;
+
+        var outcomes = await client.TransferCustomerAsync("LilyGuide01", "LilyGuide02", ["wmOne", "wmRefused"], "您好，您的服务顾问已更换为小美。");
+
+        outcomes.ShouldBe([new CustomerTransferOutcome("wmOne", 0), new CustomerTransferOutcome("wmRefused", 40096)]);
+        var (path, body) = _transfers.Calls.Single();
+        path.ShouldBe("/cgi-bin/externalcontact/transfer_customer");
+        body.GetProperty("handover_userid").GetString().ShouldBe("LilyGuide01");
+        body.GetProperty("takeover_userid").GetString().ShouldBe("LilyGuide02");
+        body.GetProperty("external_userid").EnumerateArray().Select(e => e.GetString()).ShouldBe(["wmOne", "wmRefused"]);
+        body.GetProperty("transfer_success_msg").GetString().ShouldStartWith("您好");
+    }
+
+    [Fact]
+    public async Task ResignedTransferCustomer_UsesTheResignedApi_WithoutAMessage()
+    {
+        using var client = Client();
+
+        var outcomes = await client.ResignedTransferCustomerAsync("LeftGuide", "LilyGuide02", ["wmOne"]);
+
+        outcomes.Single().ErrorCode.ShouldBe(0);
+        var (path, body) = _transfers.Calls.Single();
+        path.ShouldBe("/cgi-bin/externalcontact/resigned/transfer_customer");
+        body.TryGetProperty("transfer_success_msg", out _).ShouldBeFalse();
+        await Should.ThrowAsync<ValidationFailedException>(() => client.ResignedTransferCustomerAsync("a", "b", []));
+        await Should.ThrowAsync<ValidationFailedException>(() => client.ResignedTransferCustomerAsync("a", "b", Enumerable.Range(0, 101).Select(i => $"wm{i}").ToList()));
+        await Should.ThrowAsync<ValidationFailedException>(() => client.TransferCustomerAsync("a", "b", ["wm"], new string('x', 201)));
+    }
+
+    [Fact]
+    public async Task TransferResult_PagesThroughWithTheCursor()
+    {
+        using var client = Client();
+        await client.TransferCustomerAsync("LilyGuide01", "LilyGuide02", ["wmA", "wmB", "wmC"]);
+        _transfers.Finish("wmA", WeComTransferStandIn.StatusDone);
+        _transfers.Finish("wmC", WeComTransferStandIn.StatusRefused);
+        _transfers.PageSize = 2;
+
+        var first = await client.TransferResultAsync(WeComTransferKind.OnJob, "LilyGuide01", "LilyGuide02");
+        var second = await client.TransferResultAsync(WeComTransferKind.OnJob, "LilyGuide01", "LilyGuide02", first.NextCursor);
+
+        first.Customers.Select(c => (c.ExternalUserId, c.Status)).ShouldBe([("wmA", 1), ("wmB", 2)]);
+        first.Customers[0].TakeoverAt.ShouldNotBeNull();
+        first.NextCursor.ShouldNotBeNull();
+        second.Customers.Select(c => (c.ExternalUserId, c.Status)).ShouldBe([("wmC", 3)]);
+        second.NextCursor.ShouldBeNull();
+        _transfers.Calls.Select(c => c.Path).ShouldContain("/cgi-bin/externalcontact/transfer_result");
+        _transfers.PageSize = 1000;
+        (await client.TransferResultAsync(WeComTransferKind.Resigned, "LilyGuide01", "LilyGuide02")).Customers.Count.ShouldBe(3);
+        _transfers.Calls.Last().Path.ShouldBe("/cgi-bin/externalcontact/resigned/transfer_result");
+    }
+
+    [Fact]
+    public async Task GroupChatTransfer_OnJobAndResigned_ReportTheChatsWeComRefused()
+    {
+        using var client = Client();
+        _transfers.RefuseChats["wrChatB"] = 90500;
+
+        var onJob = await client.GroupChatTransferAsync(WeComTransferKind.OnJob, ["wrChatA", "wrChatB"], "LilyGuide02");
+        var resigned = await client.GroupChatTransferAsync(WeComTransferKind.Resigned, ["wrChatC"], "LilyGuide02");
+
+        onJob.Single().ShouldBe(new GroupChatTransferFailure("wrChatB", 90500, "the chat cannot be transferred"));
+        resigned.ShouldBeEmpty();
+        _transfers.Calls.Select(c => c.Path).ShouldBe(["/cgi-bin/externalcontact/groupchat/onjob_transfer", "/cgi-bin/externalcontact/groupchat/transfer"]);
+        _transfers.Calls.First().Body.GetProperty("new_owner").GetString().ShouldBe("LilyGuide02");
+        _transfers.Calls.First().Body.GetProperty("chat_id_list").GetArrayLength().ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task TransferCalls_CarryTheCurrentAccessToken()
+    {
+        using var client = Client();
+        await client.TransferCustomerAsync("LilyGuide01", "LilyGuide02", ["wmOne"]);
+        _expireNextToken = true;
+
+        var page = await client.TransferResultAsync(WeComTransferKind.OnJob, "LilyGuide01", "LilyGuide02");
+
+        page.Customers.Single().Status.ShouldBe(WeComTransferStandIn.StatusWaiting);
+        _tokensIssued.ShouldBe(2);
     }
 }

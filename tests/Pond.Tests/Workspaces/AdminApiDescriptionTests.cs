@@ -24,6 +24,7 @@ public sealed class AdminApiDescriptionTests
             "ListCustomers", "GetCustomer", "GetCustomerTimeline", "SetCustomerConsent",
             "ListStaff", "GetStaff", "CreateStaff", "UpdateStaff", "DeleteStaff",
             "ListCarriers", "GetCarrier", "CreateCarrier", "UpdateCarrier", "DeleteCarrier",
+            "ListHandovers", "GetHandover", "StartHandover", "RefreshHandover",
             "ListApiKeys", "CreateApiKey", "RevokeApiKey", "ListMembers", "AddMember", "ChangeMember", "RemoveMember", "ListAuditLog",
             "ListChannels", "CreateChannel", "GetChannel", "UpdateChannel", "DeleteChannel", "ListChannelSpend", "AddChannelSpend", "DeleteChannelSpend",
             "ListLiveCodes", "CreateLiveCode", "GetLiveCode", "UpdateLiveCode", "DeleteLiveCode", "LiveCodeQrPng", "LiveCodeQrSvg",

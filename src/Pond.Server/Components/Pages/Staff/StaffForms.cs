@@ -42,3 +42,40 @@ public sealed class CarrierForm
         OwnerStaffId = Pond.Customers.CustomerQuery.ParseId(OwnerStaffId, "ownerStaffId"),
     };
 }
+
+/// <summary>
+/// The handover form as posted by the browser. The target staff come as repeated checkbox values (read from the
+/// request form by the page); customers are "all" (or nothing) or ids separated by spaces, commas or new lines.
+/// </summary>
+public sealed class HandoverForm
+{
+    public string? Kind { get; set; }
+    public string? FromStaffId { get; set; }
+    public string? Customers { get; set; }
+    public string? TransferMessage { get; set; }
+
+    internal HandoverRequest ToRequest(IEnumerable<string?> targets)
+    {
+        var customers = Customers?.Trim();
+        List<Guid>? ids = null;
+        if (!string.IsNullOrEmpty(customers) && !customers.Equals("all", StringComparison.OrdinalIgnoreCase))
+        {
+            ids = [];
+            foreach (var part in customers.Split([' ', ',', '，', ';', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!Guid.TryParse(part, out var id))
+                    throw new ValidationFailedException($"'{part}' is not a customer id; paste the ids from the customer list, or write 'all'.", "customerIds");
+                ids.Add(id);
+            }
+        }
+
+        return new HandoverRequest
+        {
+            Kind = Kind,
+            FromStaffId = Pond.Customers.CustomerQuery.ParseId(FromStaffId, "fromStaffId"),
+            ToStaffIds = targets.Select(t => Pond.Customers.CustomerQuery.ParseId(t, "toStaffIds")).OfType<Guid>().ToList(),
+            CustomerIds = ids,
+            TransferMessage = TransferMessage,
+        };
+    }
+}
