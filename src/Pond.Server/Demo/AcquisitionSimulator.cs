@@ -241,10 +241,14 @@ internal sealed class DemoAcquisition(Database database, ChannelCatalog catalog,
                 ChannelId = channel.Id, Kind = LiveCodeKinds.Staff, Name = plan.Code, Strategy = plan.Strategy, Members = members,
                 WelcomeText = welcome, WelcomeCoupon = plan.Kind == ChannelKinds.Sms ? "8 折券" : "20 元无门槛券",
             }, actor);
-            await catalog.AddSpendAsync(workspaceId, channel.Id, new SpendInput
+            // Spend booked weekly on the code, as operations teams reconcile it.
+            foreach (var weeksAgo in new[] { 4, 3, 2, 1 })
             {
-                SpentOn = DateOnly.FromDateTime(now.AddDays(-30).UtcDateTime), Amount = plan.Spend, CodeId = code.Id, Note = "投放费用",
-            }, actor);
+                await catalog.AddSpendAsync(workspaceId, channel.Id, new SpendInput
+                {
+                    SpentOn = DateOnly.FromDateTime(now.AddDays(-7 * weeksAgo + 1).UtcDateTime), Amount = plan.Spend / 4, CodeId = code.Id, Note = "投放费用",
+                }, actor);
+            }
         }
 
         var live = await catalog.CreateChannelAsync(workspaceId, new ChannelInput

@@ -15,11 +15,22 @@ public sealed class DemoTourTests(BrowserFixture fixture)
     {
         await using var server = await EmptyServer.StartAsync();
         var brand = ActivatorUtilities.CreateInstance<DemoBrand>(server.Services);
-        await brand.LoadAsync(3_000);
+        var loaded = await brand.LoadAsync(3_000);
+        // The demo's acquisition, as `pond demo` plays it: channels and codes, then days of signed WeCom callbacks over HTTP.
+        await ActivatorUtilities.CreateInstance<DemoAcquisition>(server.Services).SetUpAsync(loaded.Workspace.Id);
+        using (var http = new HttpClient { BaseAddress = server.BaseAddress })
+            await ActivatorUtilities.CreateInstance<AcquisitionSimulator>(server.Services).RunAsync(loaded.Workspace.Id, 10, http);
+        await server.Services.GetRequiredService<Pond.Ingestion.EventProcessor>().ProcessPendingAsync();
+        await server.Services.GetRequiredService<Pond.Messaging.OutboxDispatcher>().DispatchDueAsync();
 
         var page = await fixture.NewPageAsync(server.BaseAddress);
         await ConsoleSteps.SignInAndLandOnHomeAsync(page, DemoCatalog.OwnerEmail, DemoCatalog.Password);
-        await Expect(page.GetByTestId("stat-customers")).ToHaveTextAsync("3,000");
+        // The loaded customers plus the ones the simulated channels brought in.
+        long customers;
+        await using (var connection = await server.Services.GetRequiredService<Pond.Storage.Database>().OpenAsync())
+            customers = await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT COUNT(*) FROM customers");
+        customers.ShouldBeGreaterThan(3_000);
+        await Expect(page.GetByTestId("stat-customers")).ToHaveTextAsync(customers.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
         (await page.GetByTestId("stat-events").InnerTextAsync()).ShouldNotBe("0");
         await ConsoleSteps.ScreenshotAsync(fixture, page, "demo-home.zh-CN");
 
@@ -34,6 +45,23 @@ public sealed class DemoTourTests(BrowserFixture fixture)
         await Expect(page.GetByTestId("timeline").Locator("li")).Not.ToHaveCountAsync(0);
         await ConsoleSteps.ScreenshotAsync(fixture, page, "demo-customer-360.zh-CN");
 
+        await page.GotoAsync("/channels");
+        await Expect(page.GetByTestId("channel-row")).ToHaveCountAsync(5);
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "demo-channels.zh-CN");
+        await page.GetByTestId("channel-row").Filter(new() { HasText = "双11包裹卡" }).Locator("a").ClickAsync();
+        (await page.GetByTestId("code-row").Locator("td").Nth(5).InnerTextAsync()).ShouldNotBe("0");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "demo-channel.zh-CN");
+
+        await page.GotoAsync("/channels/analytics");
+        await Expect(page.GetByTestId("analytics-row")).ToHaveCountAsync(5);
+        (await page.GetByTestId("analytics-total").Locator("td").Nth(1).InnerTextAsync()).ShouldNotBe("0");
+        await Expect(page.GetByTestId("analytics-chart").Locator("canvas")).ToBeVisibleAsync();
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "demo-channel-analytics.zh-CN");
+
+        await page.GotoAsync("/outbox");
+        await Expect(page.GetByTestId("outbox-row").First).ToContainTextAsync("莉莉女装");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "demo-outbox.zh-CN");
+
         await page.GotoAsync("/staff");
         await Expect(page.GetByTestId("staff-row")).ToHaveCountAsync(DemoCatalog.StaffNames.Length);
         await ConsoleSteps.ScreenshotAsync(fixture, page, "demo-staff.zh-CN");
@@ -46,5 +74,8 @@ public sealed class DemoTourTests(BrowserFixture fixture)
         await ConsoleSteps.ScreenshotAsync(fixture, page, "demo-home.en");
         await page.GotoAsync("/customers");
         await ConsoleSteps.ScreenshotAsync(fixture, page, "demo-customers.en");
+        await page.GotoAsync("/channels/analytics?by=code");
+        await Expect(page.Locator("h1")).ToHaveTextAsync("Channel analytics");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "demo-channel-analytics.en");
     }
 }
