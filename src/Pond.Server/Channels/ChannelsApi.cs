@@ -216,7 +216,7 @@ internal static class ChannelsApi
 
     /// <param name="state">scheduled, sending, sent, failed or held.</param>
     public static async Task<Ok<IReadOnlyList<OutboxMessage>>> ListOutbox(string? state, HttpContext context, Outbox outbox) =>
-        TypedResults.Ok(await outbox.ListAsync(context.Caller().WorkspaceId, string.IsNullOrWhiteSpace(state) ? null : state.Trim()));
+        TypedResults.Ok(await outbox.ListAsync(context.Caller().WorkspaceId, string.IsNullOrWhiteSpace(state) ? null : state.Trim(), onlyOwnedBy: context.Caller().OnlyOwnedBy));
 
     public static async Task<Results<Ok<WeComConnectionView>, NotFound>> GetWeCom(HttpContext context, WeComConnections connections) =>
         await connections.GetAsync(context.Caller().WorkspaceId) is { } connection ? TypedResults.Ok(WeComConnectionView.From(connection, context)) : TypedResults.NotFound();

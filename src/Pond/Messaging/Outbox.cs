@@ -60,22 +60,27 @@ public sealed class Outbox(Database database)
             ON CONFLICT DO NOTHING
             """, new { id = Guid.CreateVersion7(), workspaceId, customerId, channel, dedupeKey, payload, now }, transaction);
 
-    public async Task<IReadOnlyList<OutboxMessage>> ListAsync(Guid workspaceId, string? state = null, int limit = 200)
+    /// <param name="onlyOwnedBy">For the staff role: only messages to customers this staff member owns.</param>
+    public async Task<IReadOnlyList<OutboxMessage>> ListAsync(Guid workspaceId, string? state = null, int limit = 200, Guid? onlyOwnedBy = null)
     {
         await using var connection = await database.OpenAsync();
         return (await connection.QueryAsync<OutboxMessage>(
             $"""
             SELECT o.id, o.customer_id, c.display_name AS customer_name, o.channel, o.payload, o.state, o.reason, o.attempts, o.next_attempt_at, o.created_at, o.sent_at
             FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id
-            WHERE o.workspace_id = @workspaceId{(state is null ? "" : " AND o.state = @state")}
+            WHERE o.workspace_id = @workspaceId{(state is null ? "" : " AND o.state = @state")}{(onlyOwnedBy is null ? "" : " AND c.owner_staff_id = @onlyOwnedBy")}
             ORDER BY o.created_at DESC LIMIT @limit
-            """, new { workspaceId, state, limit = Math.Clamp(limit, 1, 1000) })).AsList();
+            """, new { workspaceId, state, limit = Math.Clamp(limit, 1, 1000), onlyOwnedBy })).AsList();
     }
 
-    public async Task<IReadOnlyDictionary<string, long>> CountsAsync(Guid workspaceId)
+    public async Task<IReadOnlyDictionary<string, long>> CountsAsync(Guid workspaceId, Guid? onlyOwnedBy = null)
     {
         await using var connection = await database.OpenAsync();
-        var rows = await connection.QueryAsync<StateCount>("SELECT state, COUNT(*) AS count FROM outbox WHERE workspace_id = @workspaceId GROUP BY state", new { workspaceId });
+        var rows = await connection.QueryAsync<StateCount>(
+            $"""
+            SELECT o.state, COUNT(*) AS count FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id
+            WHERE o.workspace_id = @workspaceId{(onlyOwnedBy is null ? "" : " AND c.owner_staff_id = @onlyOwnedBy")} GROUP BY o.state
+            """, new { workspaceId, onlyOwnedBy });
         return rows.ToDictionary(r => r.State, r => r.Count);
     }
 

@@ -12,6 +12,7 @@ using Pond.Storage;
 using Pond.Tests.Customers;
 using Pond.Tests.Infrastructure;
 using Pond.Tests.Ingestion;
+using Pond.Tests.Workspaces;
 
 namespace Pond.Tests.Channels;
 
@@ -90,7 +91,9 @@ public sealed class AcquisitionFlowTests
         (await server.CountAsync("SELECT COUNT(*) FROM acquisitions")).ShouldBe(1);
         (await server.CountAsync("SELECT COUNT(*) FROM outbox")).ShouldBe(1);
 
-        // Malformed bodies are 400s; an unconnected workspace is a 404.
+        // Oversized and malformed bodies are 400s; an unconnected workspace is a 404.
+        var huge = await client.PostAsync($"/hooks/wecom/{setup.WorkspaceId}?{signed.Query}", new StringContent(new string('x', 70_000), Encoding.UTF8, "text/xml"));
+        (await huge.ProblemAsync(HttpStatusCode.BadRequest)).Detail().ShouldContain("at most 64 KB");
         var garbage = await client.PostAsync($"/hooks/wecom/{setup.WorkspaceId}?{signed.Query}", new StringContent("<xml><oops", Encoding.UTF8, "text/xml"));
         garbage.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         var other = await server.CreateWorkspaceAsync("other");
@@ -354,4 +357,56 @@ public sealed class AcquisitionFlowTests
         {
             kind = account.Kind, name = account.Name, externalId = account.ExternalId, ownerStaffId = account.OwnerStaffId, contactUrl = account.ContactUrl, status,
         })).StatusCode.ShouldBe(HttpStatusCode.OK);
+}
+
+public sealed class AcquisitionAccessTests
+{
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task AnotherWorkspacesChannelsCodesAndCallbacks_AreUnknown_AndStaffSeeOnlyTheirOwnOutbox(DbEngine engine)
+    {
+        await using var server = await Pond.Tests.Workspaces.TestSignIn.StartServerAsync(engine);
+        var theirs = await AcquisitionKit.SetUpAsync(server);
+        await theirs.CallbackOkAsync(theirs.WeCom.AddExternalContact("xiaomei", "wmTheirs", DateTimeOffset.UtcNow, theirs.Code.Code.State, "W-1"));
+        await theirs.ProcessAsync();
+        await theirs.DispatchAsync();
+
+        var other = await server.CreateWorkspaceAsync("other");
+        var ours = other.AdminClient();
+        var channel = theirs.Channel.Id;
+        var code = theirs.Code.Code.Id;
+        (await ours.GetAsync<List<Channel>>("/api/channels")).ShouldBeEmpty();
+        (await ours.GetAsync<List<LiveCodeView>>("/api/live-codes")).ShouldBeEmpty();
+        (await ours.GetAsync<List<OutboxMessage>>("/api/outbox")).ShouldBeEmpty();
+        (await ours.GetAsync<List<Alert>>("/api/alerts")).ShouldBeEmpty();
+        foreach (var url in new[] { $"/api/channels/{channel}", $"/api/channels/{channel}/spend", $"/api/live-codes/{code}", $"/api/live-codes/{code}/qr.png", $"/api/live-codes/{code}/qr.svg" })
+            await (await ours.GetAsync(url)).ProblemAsync(HttpStatusCode.NotFound);
+        await (await ours.PutAsJsonAsync($"/api/channels/{channel}", new { name = "改名", kind = "sms" })).ProblemAsync(HttpStatusCode.NotFound);
+        await (await ours.DeleteAsync($"/api/channels/{channel}")).ProblemAsync(HttpStatusCode.NotFound);
+        await (await ours.PostAsJsonAsync($"/api/channels/{channel}/spend", new { spentOn = "2026-11-01", amount = 1 })).ProblemAsync(HttpStatusCode.NotFound);
+        await (await ours.PutAsJsonAsync($"/api/live-codes/{code}", new { channelId = channel, name = "x", members = new[] { new { carrierId = theirs.Accounts[0].Id } } }))
+            .ProblemAsync(HttpStatusCode.NotFound);
+        await (await ours.DeleteAsync($"/api/live-codes/{code}")).ProblemAsync(HttpStatusCode.NotFound);
+        (await (await ours.PostAsJsonAsync("/api/live-codes", new { channelId = channel, name = "借用", members = new[] { new { carrierId = theirs.Accounts[0].Id } } }))
+            .ProblemAsync(HttpStatusCode.BadRequest)).Detail().ShouldContain("No channel");
+        var ourChannel = await (await ours.PostAsJsonAsync("/api/channels", new { name = "我们的渠道", kind = "sms" })).ReadAsync<Channel>(HttpStatusCode.Created);
+        (await (await ours.PostAsJsonAsync("/api/live-codes", new { channelId = ourChannel.Id, name = "借用", members = new[] { new { carrierId = theirs.Accounts[0].Id } } }))
+            .ProblemAsync(HttpStatusCode.BadRequest)).Detail().ShouldContain("no carrier");
+
+        // A callback signed with another workspace's Token does not verify here.
+        var ourWeCom = new Pond.WeCom.WeComCallbackBuilder(AcquisitionKit.CorpId, "OtherToken99", AcquisitionKit.EncodingAesKey);
+        var forged = ourWeCom.Sign(ourWeCom.AddExternalContact("xiaomei", "wmForged", DateTimeOffset.UtcNow, theirs.Code.Code.State), DateTimeOffset.UtcNow);
+        using (var client = server.Client())
+            (await client.PostAsync($"/hooks/wecom/{theirs.WorkspaceId}?{forged.Query}", new StringContent(forged.Body, Encoding.UTF8, "text/xml"))).StatusCode
+                .ShouldBe(HttpStatusCode.Unauthorized);
+
+        // Staff see the outbox messages of their own customers only, and cannot change channels.
+        var mei = await server.Workspace.MemberClientAsync(Pond.Workspaces.Roles.Staff, theirs.Staff[0].Id);
+        var lily = await server.Workspace.MemberClientAsync(Pond.Workspaces.Roles.Staff, theirs.Staff[2].Id);
+        (await mei.GetAsync<List<OutboxMessage>>("/api/outbox")).ShouldHaveSingleItem();
+        (await lily.GetAsync<List<OutboxMessage>>("/api/outbox")).ShouldBeEmpty();
+        (await mei.PostAsJsonAsync("/api/channels", new { name = "导购的渠道", kind = "sms" })).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await mei.PutAsJsonAsync("/api/connections/wecom", new { corpId = "x", token = "y", encodingAesKey = AcquisitionKit.EncodingAesKey })).StatusCode
+            .ShouldBe(HttpStatusCode.Forbidden);
+    }
 }
