@@ -63,7 +63,7 @@ internal static class ChannelsApi
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         codes.MapDelete("/{id:guid}", DeleteCode).WithName("DeleteLiveCode").RequireAuthorization(Policies.Operate)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        codes.MapGet("/{id:guid}/qr.png", QrPng).WithName("LiveCodeQrPng").WithSummary("The code's QR image (PNG), pointing at its short link.")
+        codes.MapGet("/{id:guid}/qr.png", QrPng).WithName("LiveCodeQrPng").WithSummary("The code's QR image (PNG), pointing at its short link; logo=true centres the PNG brand logo.")
             .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
         codes.MapGet("/{id:guid}/qr.svg", QrSvg).WithName("LiveCodeQrSvg").WithSummary("The code's QR image (SVG); logo=true centres the brand logo.")
             .Produces(StatusCodes.Status200OK, contentType: "image/svg+xml").ProducesProblem(StatusCodes.Status404NotFound);
@@ -74,6 +74,11 @@ internal static class ChannelsApi
             .WithSummary("Sets the SVG logo centred on QR images (body: the SVG document, Content-Type image/svg+xml).")
             .Accepts<string>("image/svg+xml").ProducesProblem(StatusCodes.Status400BadRequest);
         brand.MapDelete("/logo.svg", DeleteLogo).WithName("DeleteBrandLogo").RequireAuthorization(Policies.Administer);
+        brand.MapGet("/logo.png", GetPngLogo).WithName("GetBrandPngLogo").Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
+        brand.MapPut("/logo.png", SetPngLogo).WithName("SetBrandPngLogo").RequireAuthorization(Policies.Administer)
+            .WithSummary("Sets the PNG logo centred on PNG QR images (body: an 8-bit PNG, at most 256 KB).")
+            .Accepts<byte[]>("image/png").ProducesProblem(StatusCodes.Status400BadRequest);
+        brand.MapDelete("/logo.png", DeletePngLogo).WithName("DeleteBrandPngLogo").RequireAuthorization(Policies.Administer);
 
         Group(routes, "/api/alerts", "Alerts").MapGet("/", ListAlerts).WithName("ListAlerts").WithSummary("Open console alerts: broken live codes, nearly-full group codes…");
         Group(routes, "/api/outbox", "Outbox").MapGet("/", ListOutbox).WithName("ListOutbox")
@@ -172,10 +177,14 @@ internal static class ChannelsApi
     }
 
     /// <param name="size">Pixels per QR module, 2–40 (default 10).</param>
-    public static async Task<FileContentHttpResult> QrPng(Guid id, int? size, HttpContext context, ChannelCatalog catalog)
+    /// <param name="logo">true: centre the PNG brand logo (set with PUT /api/brand/logo.png).</param>
+    public static async Task<FileContentHttpResult> QrPng(Guid id, int? size, bool? logo, HttpContext context, ChannelCatalog catalog)
     {
-        var code = await catalog.GetCodeAsync(context.Caller().WorkspaceId, id);
-        return TypedResults.File(QrCodes.Png(ShortLinks.For(context, code.Slug), size ?? 10), "image/png", $"{code.Slug}.png");
+        var caller = context.Caller();
+        var code = await catalog.GetCodeAsync(caller.WorkspaceId, id);
+        var logoPng = logo == true ? await catalog.PngLogoAsync(caller.WorkspaceId)
+            ?? throw new ValidationFailedException("No PNG brand logo is set; upload one with PUT /api/brand/logo.png or ask without logo=true.", "logo") : null;
+        return TypedResults.File(QrCodes.Png(ShortLinks.For(context, code.Slug), size ?? 10, logoPng is null ? null : PngImage.Decode(logoPng)), "image/png", $"{code.Slug}.png");
     }
 
     /// <param name="logo">true: centre the brand logo (set with PUT /api/brand/logo.svg).</param>
@@ -201,6 +210,27 @@ internal static class ChannelsApi
         using var reader = new StreamReader(context.Request.Body);
         var svg = await reader.ReadToEndAsync(context.RequestAborted);
         await catalog.SetLogoAsync(caller.WorkspaceId, svg, caller.Actor);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<FileContentHttpResult, NotFound>> GetPngLogo(HttpContext context, ChannelCatalog catalog) =>
+        await catalog.PngLogoAsync(context.Caller().WorkspaceId) is { } png ? TypedResults.File(png, "image/png") : TypedResults.NotFound();
+
+    public static async Task<NoContent> SetPngLogo(HttpContext context, ChannelCatalog catalog)
+    {
+        var caller = context.Caller();
+        if (context.Request.ContentLength > ChannelCatalog.MaxPngLogoBytes)
+            throw new ValidationFailedException($"The PNG logo is at most {ChannelCatalog.MaxPngLogoBytes / 1024} KB.", "logo");
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        await catalog.SetPngLogoAsync(caller.WorkspaceId, body.ToArray(), caller.Actor);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<NoContent> DeletePngLogo(HttpContext context, ChannelCatalog catalog)
+    {
+        var caller = context.Caller();
+        await catalog.SetPngLogoAsync(caller.WorkspaceId, null, caller.Actor);
         return TypedResults.NoContent();
     }
 

@@ -581,6 +581,31 @@ internal sealed class ChannelCatalog(
 
     // ---- brand logo -------------------------------------------------------------------------
 
+    public const int MaxPngLogoBytes = 256 * 1024;
+
+    public async Task<byte[]?> PngLogoAsync(Guid workspaceId)
+    {
+        await using var connection = await database.OpenAsync();
+        return await connection.ExecuteScalarAsync<byte[]?>("SELECT logo_png FROM workspaces WHERE id = @workspaceId", new { workspaceId });
+    }
+
+    /// <summary>A PNG logo for PNG QR images (8-bit, not interlaced, at most 256 KB); null removes it.</summary>
+    public async Task SetPngLogoAsync(Guid workspaceId, byte[]? png, string actor)
+    {
+        if (png is not null)
+        {
+            if (png.Length > MaxPngLogoBytes)
+                throw new ValidationFailedException($"The PNG logo is at most {MaxPngLogoBytes / 1024} KB; export it smaller (a few hundred pixels is plenty).", "logo");
+            var image = PngImage.Decode(png); // refuses what cannot be drawn, with the reason
+            if (image.Width > 1024 || image.Height > 1024)
+                throw new ValidationFailedException("The PNG logo is at most 1024×1024 pixels.", "logo");
+        }
+
+        await using var connection = await database.OpenAsync();
+        await connection.ExecuteAsync("UPDATE workspaces SET logo_png = @png WHERE id = @workspaceId", new { workspaceId, png });
+        await audit.RecordAsync(workspaceId, actor, png is null ? "brand.logo_png.remove" : "brand.logo_png.set", null, null);
+    }
+
     public async Task<string?> LogoAsync(Guid workspaceId)
     {
         await using var connection = await database.OpenAsync();

@@ -350,6 +350,15 @@ public sealed class AcquisitionFlowTests
         branded.ShouldStartWith("<svg");
         branded.ShouldNotBe(plain);
         branded.ShouldContain("e11d48");
+
+        // The PNG has its own (raster) logo: set, drawn, still scannable; a file that is not a PNG is refused.
+        (await setup.Admin.PutAsync("/api/brand/logo.png", new ByteArrayContent("not a png"u8.ToArray()))).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await setup.Admin.PutAsync("/api/brand/logo.png", new ByteArrayContent(QrCodeTests.Logo().Encode()))).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        var withLogo = await setup.Admin.GetByteArrayAsync($"/api/live-codes/{id}/qr.png?logo=true");
+        var drawn = PngImage.Decode(withLogo);
+        drawn.Get(drawn.Width / 2, drawn.Height / 2).R.ShouldBe((byte)225);
+        await File.WriteAllBytesAsync(path, withLogo);
+        (await QrCodeTests.DecodeAsync(path)).ShouldBe(setup.Code.ShortLink);
     }
 
     private static async Task SetStatusAsync(AcquisitionSetup setup, CarrierAccount account, string status) =>

@@ -28,7 +28,7 @@ public sealed class AdminApiDescriptionTests
             "ListApiKeys", "CreateApiKey", "RevokeApiKey", "ListMembers", "AddMember", "ChangeMember", "RemoveMember", "ListAuditLog",
             "ListChannels", "CreateChannel", "GetChannel", "UpdateChannel", "DeleteChannel", "ListChannelSpend", "AddChannelSpend", "DeleteChannelSpend",
             "ListLiveCodes", "CreateLiveCode", "GetLiveCode", "UpdateLiveCode", "DeleteLiveCode", "LiveCodeQrPng", "LiveCodeQrSvg",
-            "GetBrandLogo", "SetBrandLogo", "DeleteBrandLogo", "ListAlerts", "ListOutbox",
+            "GetBrandLogo", "SetBrandLogo", "DeleteBrandLogo", "GetBrandPngLogo", "SetBrandPngLogo", "DeleteBrandPngLogo", "ListAlerts", "ListOutbox",
             "GetWeComConnection", "ConnectWeCom", "DisconnectWeCom", "GetOfficialAccountConnection", "ConnectOfficialAccount",
             "GetChannelAnalytics", "GetChannelAnalyticsDaily", "ExportChannelAnalyticsCsv",
         ], ignoreOrder: true);
