@@ -240,20 +240,26 @@ internal sealed class ChannelCatalog(
 
     private const string CodeSelect =
         """
-        SELECT l.id, l.channel_id, c.name AS channel_name, l.kind, l.name, l.slug, l.state, l.strategy, l.welcome_text, l.welcome_material,
-               l.welcome_coupon, l.status, l.scans, l.created_at, l.updated_at,
-               (SELECT MIN(a.message) FROM alerts a WHERE a.workspace_id = l.workspace_id AND a.subject_id = l.id AND a.resolved_at IS NULL) AS alert
+        SELECT l.id, l.workspace_id, l.channel_id, c.name AS channel_name, c.hook AS channel_hook, l.kind, l.name, l.slug, l.state, l.strategy,
+               l.welcome_text, l.welcome_material, l.welcome_coupon, l.status, l.scans, l.created_at, l.updated_at,
+               (SELECT MIN(a.message) FROM alerts a WHERE a.workspace_id = l.workspace_id AND a.subject_id = l.id AND a.resolved_at IS NULL) AS alert,
+               (SELECT COUNT(*) FROM alerts a WHERE a.workspace_id = l.workspace_id AND a.subject_id = l.id AND a.resolved_at IS NULL
+                    AND a.kind = 'group_code_nearly_full') > 0 AS nearly_full_alert,
+               (SELECT COUNT(*) FROM alerts a WHERE a.workspace_id = l.workspace_id AND a.subject_id = l.id AND a.resolved_at IS NULL
+                    AND a.kind = 'live_code_broken') > 0 AS broken_alert
         FROM live_codes l JOIN channels c ON c.id = l.channel_id
         """;
 
     public async Task<IReadOnlyList<LiveCode>> ListCodesAsync(Guid workspaceId, Guid? channelId = null)
     {
         await using var connection = await database.OpenAsync();
-        var codes = (await connection.QueryAsync<CodeRow>(
+        var codes = (await connection.QueryAsync<LiveCode>(
             $"{CodeSelect} WHERE l.workspace_id = @workspaceId{(channelId is null ? "" : " AND l.channel_id = @channelId")} ORDER BY l.created_at DESC",
             new { workspaceId, channelId })).AsList();
         var members = await MembersAsync(connection, null, codes.Select(c => c.Id).ToList());
-        return codes.Select(c => c.ToCode(members.GetValueOrDefault(c.Id) ?? [])).ToList();
+        foreach (var code in codes)
+            code.Members = members.GetValueOrDefault(code.Id) ?? [];
+        return codes;
     }
 
     public async Task<LiveCode> GetCodeAsync(Guid workspaceId, Guid id)
@@ -372,13 +378,21 @@ internal sealed class ChannelCatalog(
             await alerts.ResolveAsync(workspaceId, AlertKinds.ContactWayFailed, codeId);
     }
 
+    /// <summary>The code behind a short link, in whatever workspace it is (the landing page knows only the slug).</summary>
+    public async Task<LiveCode?> FindCodeBySlugAsync(DbConnection connection, string slug)
+    {
+        var code = await connection.QuerySingleOrDefaultAsync<LiveCode>($"{CodeSelect} WHERE l.slug = @slug", new { slug });
+        if (code is not null)
+            code.Members = (await MembersAsync(connection, null, [code.Id])).GetValueOrDefault(code.Id) ?? [];
+        return code;
+    }
+
     private async Task<LiveCode?> FindCodeAsync(DbConnection connection, DbTransaction? transaction, Guid workspaceId, Guid id)
     {
-        var row = await connection.QuerySingleOrDefaultAsync<CodeRow>($"{CodeSelect} WHERE l.workspace_id = @workspaceId AND l.id = @id", new { workspaceId, id }, transaction);
-        if (row is null)
-            return null;
-        var members = await MembersAsync(connection, transaction, [id]);
-        return row.ToCode(members.GetValueOrDefault(id) ?? []);
+        var code = await connection.QuerySingleOrDefaultAsync<LiveCode>($"{CodeSelect} WHERE l.workspace_id = @workspaceId AND l.id = @id", new { workspaceId, id }, transaction);
+        if (code is not null)
+            code.Members = (await MembersAsync(connection, transaction, [id])).GetValueOrDefault(id) ?? [];
+        return code;
     }
 
     private async Task<Dictionary<Guid, List<LiveCodeMember>>> MembersAsync(DbConnection connection, DbTransaction? transaction, List<Guid> codeIds)
@@ -523,33 +537,6 @@ internal sealed class ChannelCatalog(
     }
 
     private sealed record CleanMember(Guid CarrierId, int Weight, int? DailyCap, int? Capacity, List<string> Regions, WorkingHoursInput? Hours);
-
-    private sealed class CodeRow
-    {
-        public Guid Id { get; init; }
-        public Guid ChannelId { get; init; }
-        public string ChannelName { get; init; } = "";
-        public string Kind { get; init; } = "";
-        public string Name { get; init; } = "";
-        public string Slug { get; init; } = "";
-        public string State { get; init; } = "";
-        public string Strategy { get; init; } = "";
-        public string? WelcomeText { get; init; }
-        public string? WelcomeMaterial { get; init; }
-        public string? WelcomeCoupon { get; init; }
-        public string Status { get; init; } = "";
-        public long Scans { get; init; }
-        public string? Alert { get; init; }
-        public DateTimeOffset CreatedAt { get; init; }
-        public DateTimeOffset UpdatedAt { get; init; }
-
-        public LiveCode ToCode(List<LiveCodeMember> members) => new()
-        {
-            Id = Id, ChannelId = ChannelId, ChannelName = ChannelName, Kind = Kind, Name = Name, Slug = Slug, State = State, Strategy = Strategy,
-            WelcomeText = WelcomeText, WelcomeMaterial = WelcomeMaterial, WelcomeCoupon = WelcomeCoupon, Status = Status, Scans = Scans,
-            Members = members, Alert = Alert, CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
-        };
-    }
 
     internal sealed class MemberRow
     {

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Pond.Channels;
 
 /// <summary>Where a channel's people come from.</summary>
@@ -103,8 +105,12 @@ internal sealed class SpendInput
 internal sealed class LiveCode
 {
     public Guid Id { get; init; }
+    [JsonIgnore]
+    public Guid WorkspaceId { get; init; }
     public Guid ChannelId { get; init; }
     public string ChannelName { get; init; } = "";
+    /// <summary>The channel's hook, which the landing page shows.</summary>
+    public string? ChannelHook { get; init; }
     public string Kind { get; init; } = "";
     public string Name { get; init; } = "";
     /// <summary>The short link is /c/{slug}.</summary>
@@ -117,9 +123,15 @@ internal sealed class LiveCode
     public string? WelcomeCoupon { get; init; }
     public string Status { get; init; } = "";
     public long Scans { get; init; }
-    public IReadOnlyList<LiveCodeMember> Members { get; init; } = [];
+    /// <summary>Filled after the code's row is read (a second query for all codes at once).</summary>
+    public IReadOnlyList<LiveCodeMember> Members { get; set; } = [];
     /// <summary>Why the code cannot route anyone right now (its open console alert), if so.</summary>
     public string? Alert { get; init; }
+    /// <summary>Whether the nearly-full alert is open, so a scan writes the alert only when that changes.</summary>
+    [JsonIgnore]
+    public bool NearlyFullAlert { get; init; }
+    [JsonIgnore]
+    public bool BrokenAlert { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 }

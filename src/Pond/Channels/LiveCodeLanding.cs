@@ -4,13 +4,13 @@ using System.Text;
 using Dapper;
 using Pond.Alerts;
 using Pond.Storage;
+using Pond.Workspaces;
 
 namespace Pond.Channels;
 
 /// <summary>What the landing page shows: the account or group to add, or why there is none.</summary>
 internal sealed class Landing
 {
-    public required Guid WorkspaceId { get; init; }
     public required string WorkspaceName { get; init; }
     public required LiveCode Code { get; init; }
     public string? Hook { get; init; }
@@ -25,22 +25,17 @@ internal sealed class Landing
 /// strategy, records the visit once per visitor and day, and keeps the console's alert in step with whether
 /// the code can route anyone. A visitor who comes back the same day sees the same account.
 /// </summary>
-internal sealed class LiveCodeLanding(Database database, ChannelCatalog catalog, AlertBoard alerts, TimeProvider clock)
+internal sealed class LiveCodeLanding(Database database, ChannelCatalog catalog, WorkspaceService workspaces, AlertBoard alerts, TimeProvider clock)
 {
     public async Task<Landing?> ScanAsync(string slug, string visitor, string? region, DateTimeOffset? at = null)
     {
         var now = at ?? clock.GetUtcNow();
         await using var connection = await database.OpenAsync();
-        var head = await connection.QuerySingleOrDefaultAsync<CodeHead>(
-            """
-            SELECT l.id, l.workspace_id, c.hook, w.name AS workspace_name, w.time_zone
-            FROM live_codes l JOIN channels c ON c.id = l.channel_id JOIN workspaces w ON w.id = l.workspace_id
-            WHERE l.slug = @slug
-            """, new { slug });
-        if (head is null)
+        if (await catalog.FindCodeBySlugAsync(connection, slug) is not { } code)
             return null;
-        var code = await catalog.GetCodeAsync(head.WorkspaceId, head.Id);
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(head.TimeZone);
+        var workspace = await workspaces.FindWorkspaceAsync(code.WorkspaceId)
+            ?? throw new InvalidOperationException($"Live code {code.Id} belongs to no workspace.");
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(workspace.TimeZone);
         var today = Days.Local(now, zone);
         var day = Days.ToNumber(today);
 
@@ -53,9 +48,9 @@ internal sealed class LiveCodeLanding(Database database, ChannelCatalog catalog,
         if (code.Status != LiveCodeStatuses.Active)
             reason = "The code is paused.";
         else if (code.Kind == LiveCodeKinds.Group)
-            (target, reason) = await RouteGroupAsync(connection, head.WorkspaceId, code, previous);
+            (target, reason) = await RouteGroupAsync(connection, code.WorkspaceId, code, previous);
         else
-            (target, reason) = await RouteStaffAsync(connection, head.WorkspaceId, code, previous, visitor, region, now, zone, today);
+            (target, reason) = await RouteStaffAsync(connection, code.WorkspaceId, code, previous, visitor, region, now, zone, today);
 
         if (newVisit)
         {
@@ -64,7 +59,7 @@ internal sealed class LiveCodeLanding(Database database, ChannelCatalog catalog,
                 INSERT INTO live_code_visits (id, workspace_id, code_id, visitor, day, carrier_id, region, visited_at)
                 VALUES (@id, @workspaceId, @codeId, @visitor, @day, @carrierId, @region, @now) ON CONFLICT DO NOTHING
                 """,
-                new { id = Guid.CreateVersion7(), workspaceId = head.WorkspaceId, codeId = code.Id, visitor, day, carrierId = target?.CarrierId, region, now });
+                new { id = Guid.CreateVersion7(), workspaceId = code.WorkspaceId, codeId = code.Id, visitor, day, carrierId = target?.CarrierId, region, now });
         }
         else if (target is not null && target.CarrierId != previous)
         {
@@ -74,15 +69,15 @@ internal sealed class LiveCodeLanding(Database database, ChannelCatalog catalog,
 
         if (code.Status == LiveCodeStatuses.Active)
         {
-            if (target is null)
-                await alerts.RaiseAsync(head.WorkspaceId, AlertKinds.LiveCodeBroken, code.Id, $"{code.Name}: {reason}");
-            else if (code.Alert is not null)
-                await alerts.ResolveAsync(head.WorkspaceId, AlertKinds.LiveCodeBroken, code.Id);
+            if (target is null && !code.BrokenAlert)
+                await alerts.RaiseAsync(code.WorkspaceId, AlertKinds.LiveCodeBroken, code.Id, $"{code.Name}: {reason}");
+            else if (target is not null && code.BrokenAlert)
+                await alerts.ResolveAsync(code.WorkspaceId, AlertKinds.LiveCodeBroken, code.Id);
         }
 
         return new Landing
         {
-            WorkspaceId = head.WorkspaceId, WorkspaceName = head.WorkspaceName, Code = code, Hook = head.Hook, Target = target,
+            WorkspaceName = workspace.Name, Code = code, Hook = code.ChannelHook, Target = target,
             FallbackReason = target is null ? reason : null, NewVisit = newVisit,
         };
     }
@@ -121,9 +116,10 @@ internal sealed class LiveCodeLanding(Database database, ChannelCatalog catalog,
         await connection.ExecuteAsync("UPDATE live_codes SET scans = scans + 1 WHERE id = @id", new { id = code.Id });
         var slots = code.Members.Select(m => new GroupSlot(m.CarrierId, m.CarrierStatus, m.Members, m.Capacity ?? GroupRouter.DefaultCapacity)).ToList();
         var decision = GroupRouter.Route(slots);
-        if (decision.NearlyFull)
+        // Written only when the state changes: scans are the hot path and must not write an alert each time.
+        if (decision.NearlyFull && !code.NearlyFullAlert)
             await alerts.RaiseAsync(workspaceId, AlertKinds.GroupCodeNearlyFull, code.Id, $"{code.Name}: The groups are nearly full; add a group to the code.");
-        else
+        else if (!decision.NearlyFull && code.NearlyFullAlert)
             await alerts.ResolveAsync(workspaceId, AlertKinds.GroupCodeNearlyFull, code.Id);
         if (previous is { } carrierId && slots.FirstOrDefault(s => s.CarrierId == carrierId) is { } earlier
             && earlier.Status == Customers.CarrierStatuses.Active && earlier.Members < earlier.Capacity)
@@ -140,12 +136,4 @@ internal sealed class LiveCodeLanding(Database database, ChannelCatalog catalog,
         public long Adds { get; init; }
     }
 
-    private sealed class CodeHead
-    {
-        public Guid Id { get; init; }
-        public Guid WorkspaceId { get; init; }
-        public string? Hook { get; init; }
-        public string WorkspaceName { get; init; } = "";
-        public string TimeZone { get; init; } = "Asia/Shanghai";
-    }
 }

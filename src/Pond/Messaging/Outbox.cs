@@ -41,7 +41,14 @@ public sealed class OutboxMessage
     public DateTimeOffset? SentAt { get; init; }
 
     /// <summary>The text as sent (or as it would be sent), once the dispatcher has rendered it.</summary>
-    public string? Text => JsonNode.Parse(Payload)?["text"]?.GetValue<string>() ?? JsonNode.Parse(Payload)?["template"]?.GetValue<string>();
+    public string? Text
+    {
+        get
+        {
+            var payload = JsonNode.Parse(Payload);
+            return payload?["text"]?.GetValue<string>() ?? payload?["template"]?.GetValue<string>();
+        }
+    }
 }
 
 /// <summary>

@@ -2,18 +2,14 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Pond.Messaging;
 using Pond.Server.Channels;
 using Pond.Storage;
 using Pond.Tests.Customers;
 using Pond.Tests.Infrastructure;
 using Pond.Tests.Ingestion;
+using Pond.Tests.WeCom;
 
 namespace Pond.Tests.Channels;
 
@@ -23,23 +19,17 @@ namespace Pond.Tests.Channels;
 /// </summary>
 public sealed class ConnectedWeComTests : IAsyncLifetime
 {
-    private const string Secret = "contact-secret";
-    private WebApplication _wecom = null!;
-    private Uri _baseUrl = null!;
+    private WeComServerStandIn _wecom = null!;
     private readonly ConcurrentQueue<(string Path, JsonElement Body)> _calls = new();
 
-    public async Task InitializeAsync()
+    private static string Secret => WeComServerStandIn.Secret;
+
+    public async Task InitializeAsync() => _wecom = await WeComServerStandIn.StartAsync((app, rejected) =>
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _wecom = builder.Build();
-        _wecom.MapGet("/cgi-bin/gettoken", (string? corpid, string? corpsecret) =>
-            corpid == AcquisitionKit.CorpId && corpsecret == Secret
-                ? Results.Json(new { errcode = 0, errmsg = "ok", access_token = "TOKEN-1", expires_in = 7200 })
-                : Results.Json(new { errcode = 40001, errmsg = "invalid credential" }));
-        _wecom.MapPost("/cgi-bin/externalcontact/add_contact_way", async (HttpRequest request) =>
+        app.MapPost("/cgi-bin/externalcontact/add_contact_way", async (HttpRequest request) =>
         {
+            if (rejected(request) is { } rejection)
+                return rejection;
             var body = await ReadAsync(request);
             var user = body.GetProperty("user");
             // 配置客户联系「联系我」方式: type 1 (one member), scene 2 (QR code), state ≤ 30 characters.
@@ -50,27 +40,27 @@ public sealed class ConnectedWeComTests : IAsyncLifetime
                 ? Results.Json(new { errcode = 0, errmsg = "ok", config_id = $"cfg-{userId}", qr_code = $"https://wework.qpic.cn/wwpic/{userId}" })
                 : Results.Json(new { errcode = 40058, errmsg = "invalid parameter" });
         });
-        _wecom.MapPost("/cgi-bin/externalcontact/send_welcome_msg", async (HttpRequest request) =>
+        app.MapPost("/cgi-bin/externalcontact/send_welcome_msg", async (HttpRequest request) =>
         {
+            if (rejected(request) is { } rejection)
+                return rejection;
             var body = await ReadAsync(request);
             return body.GetProperty("welcome_code").GetString() == "FRESH"
                 ? Results.Json(new { errcode = 0, errmsg = "ok" })
                 : Results.Json(new { errcode = 41051, errmsg = "externaluser has started chatting" });
         });
-        _wecom.MapGet("/cgi-bin/externalcontact/get", (HttpRequest request, string? access_token, string? external_userid) =>
+        app.MapGet("/cgi-bin/externalcontact/get", (HttpRequest request, string? external_userid) =>
         {
             _calls.Enqueue((request.Path, JsonSerializer.SerializeToElement(new { external_userid })));
-            return access_token == "TOKEN-1"
-                ? Results.Json(new { errcode = 0, errmsg = "ok", external_contact = new { external_userid, name = "王小丫", type = 1, gender = 2 }, follow_user = Array.Empty<object>() })
-                : Results.Json(new { errcode = 40014, errmsg = "invalid access_token" });
+            return rejected(request) ?? Results.Json(new
+            {
+                errcode = 0, errmsg = "ok", external_contact = new { external_userid, name = "王小丫", type = 1, gender = 2 }, follow_user = Array.Empty<object>(),
+            });
         });
-        await _wecom.StartAsync();
-        _baseUrl = new Uri(_wecom.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
-    }
+    });
 
     private async Task<JsonElement> ReadAsync(HttpRequest request)
     {
-        request.Query["access_token"].ToString().ShouldBe("TOKEN-1");
         var body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body);
         _calls.Enqueue((request.Path, body));
         return body;
@@ -83,7 +73,7 @@ public sealed class ConnectedWeComTests : IAsyncLifetime
     public async Task LiveCode_GetsAContactWayPerAccount_AndTheWelcomeMessageIsSentWithTheNickname(DbEngine engine)
     {
         await using var server = await IngestionKit.StartAsync(engine);
-        var setup = await AcquisitionKit.SetUpAsync(server, secret: Secret, apiBaseUrl: _baseUrl.ToString());
+        var setup = await AcquisitionKit.SetUpAsync(server, secret: Secret, apiBaseUrl: _wecom.BaseUrl.ToString());
 
         var code = (await setup.Admin.GetAsync<LiveCodeView>($"/api/live-codes/{setup.Code.Code.Id}")).Code;
         code.Members.Select(m => m.ContactWayId).ShouldBe(["cfg-xiaomei", "cfg-ajie", "cfg-lily"]);
@@ -116,7 +106,7 @@ public sealed class ConnectedWeComTests : IAsyncLifetime
     public async Task WeComRefusingAContactWay_SavesTheCodeAnyway_AndRaisesAnAlert(DbEngine engine)
     {
         await using var server = await IngestionKit.StartAsync(engine);
-        var setup = await AcquisitionKit.SetUpAsync(server, secret: "wrong-secret", apiBaseUrl: _baseUrl.ToString());
+        var setup = await AcquisitionKit.SetUpAsync(server, secret: "wrong-secret", apiBaseUrl: _wecom.BaseUrl.ToString());
         setup.Code.Code.Members.ShouldAllBe(m => m.ContactWayId == null);
         var alerts = await setup.Admin.GetAsync<List<Pond.Alerts.Alert>>("/api/alerts");
         alerts.Single().Kind.ShouldBe(Pond.Alerts.AlertKinds.ContactWayFailed);

@@ -30,7 +30,7 @@ internal sealed class HandoverScene : IAsyncDisposable
     /// <summary>The customers in the order they were befriended.</summary>
     public List<Guid> Customers { get; } = [];
 
-    public static async Task<HandoverScene> StartAsync(DbEngine engine, int customers, WeComTransferServer? wecom = null, bool signIn = false)
+    public static async Task<HandoverScene> StartAsync(DbEngine engine, int customers, WeComServerStandIn? wecom = null, bool signIn = false)
     {
         var server = await PondServer.StartAsync(engine, signIn ? TestSignIn.Configure : null, runEngines: false);
         var scene = new HandoverScene { Server = server, Admin = server.Workspace.AdminClient() };
@@ -51,7 +51,7 @@ internal sealed class HandoverScene : IAsyncDisposable
         {
             await server.Service<WeComConnections>().SaveAsync(server.Workspace.Id, new WeComConnectionInput
             {
-                CorpId = WeComTransferServer.CorpId, Token = "pondtoken", EncodingAesKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", Secret = WeComTransferServer.Secret,
+                CorpId = WeComServerStandIn.CorpId, Token = "pondtoken", EncodingAesKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", Secret = WeComServerStandIn.Secret,
                 ApiBaseUrl = wecom.BaseUrl.ToString(),
             }, "tests");
         }

@@ -161,7 +161,7 @@ public sealed class HandoverTests
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task WeCom_InService_WaitsForWeCom_ThenRefreshAndCallbacksSettleEachCustomer(DbEngine engine)
     {
-        await using var wecom = await WeComTransferServer.StartAsync();
+        await using var wecom = await WeComServerStandIn.StartAsync();
         await using var scene = await HandoverScene.StartAsync(engine, customers: 4, wecom);
         var admin = scene.Admin;
         // A customer on Amy's personal WeChat moves at once: WeCom cannot move personal WeChat friends.
@@ -221,7 +221,7 @@ public sealed class HandoverTests
 
         // WeCom's transfer_fail callback, signed and encrypted through /hooks/wecom: the customer's waiting transfer
         // fails once; a repeat (even with another reason) changes nothing, and another staff member's id matches nothing.
-        var callbacks = new Pond.WeCom.WeComCallbackBuilder(WeComTransferServer.CorpId, "pondtoken", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C");
+        var callbacks = new Pond.WeCom.WeComCallbackBuilder(WeComServerStandIn.CorpId, "pondtoken", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C");
         var at = DateTimeOffset.UtcNow;
         using var hooks = scene.Server.Client();
         foreach (var xml in new[]
@@ -257,7 +257,7 @@ public sealed class HandoverTests
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task WeCom_Resigned_UsesTheResignedApis(DbEngine engine)
     {
-        await using var wecom = await WeComTransferServer.StartAsync();
+        await using var wecom = await WeComServerStandIn.StartAsync();
         await using var scene = await HandoverScene.StartAsync(engine, customers: 2, wecom);
         wecom.WeCom.PageSize = 1;
 
@@ -283,7 +283,7 @@ public sealed class HandoverTests
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task WeCom_ManyCustomers_GoInBatchesOf100_AndWaitingOnesCannotBeHandedOverAgain(DbEngine engine)
     {
-        await using var wecom = await WeComTransferServer.StartAsync();
+        await using var wecom = await WeComServerStandIn.StartAsync();
         await using var scene = await HandoverScene.StartAsync(engine, customers: 0, wecom);
         await scene.BefriendManyAsync(1, 230);
 

@@ -147,31 +147,36 @@ internal sealed class WeComTransferStandIn
     }
 }
 
-/// <summary>A whole stand-in WeCom server (token endpoint plus the transfer APIs) for tests that go through Pond.</summary>
-internal sealed class WeComTransferServer : IAsyncDisposable
+/// <summary>
+/// A whole stand-in WeCom server for tests that go through Pond: the token endpoint, the transfer APIs, and whatever
+/// other endpoints a test maps (given the access-token check to apply).
+/// </summary>
+internal sealed class WeComServerStandIn : IAsyncDisposable
 {
     public const string CorpId = "ww5823bf96d3bd56c7";
     public const string Secret = "contact-secret";
     private readonly WebApplication _app;
     private int _tokensIssued;
 
-    private WeComTransferServer(WebApplication app) => _app = app;
+    private WeComServerStandIn(WebApplication app) => _app = app;
 
     public WeComTransferStandIn WeCom { get; } = new();
     public Uri BaseUrl { get; private set; } = null!;
 
-    public static async Task<WeComTransferServer> StartAsync()
+    public static async Task<WeComServerStandIn> StartAsync(Action<WebApplication, Func<HttpRequest, IResult?>>? mapMore = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        var server = new WeComTransferServer(builder.Build());
+        var server = new WeComServerStandIn(builder.Build());
         server._app.MapGet("/cgi-bin/gettoken", (string? corpid, string? corpsecret) =>
             corpid == CorpId && corpsecret == Secret
                 ? Results.Json(new { errcode = 0, errmsg = "ok", access_token = $"TOKEN-{Interlocked.Increment(ref server._tokensIssued)}", expires_in = 7200 })
                 : Results.Json(new { errcode = 40001, errmsg = "invalid credential" }));
-        server.WeCom.Map(server._app, request =>
-            request.Query["access_token"].ToString() == $"TOKEN-{server._tokensIssued}" ? null : Results.Json(new { errcode = 40014, errmsg = "invalid access_token" }));
+        IResult? Rejected(HttpRequest request) =>
+            request.Query["access_token"].ToString() == $"TOKEN-{server._tokensIssued}" ? null : Results.Json(new { errcode = 40014, errmsg = "invalid access_token" });
+        server.WeCom.Map(server._app, Rejected);
+        mapMore?.Invoke(server._app, Rejected);
         await server._app.StartAsync();
         server.BaseUrl = new Uri(server._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
         return server;
