@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Pond.Audience;
 using Pond.Storage;
 using Pond.Workspaces;
 
@@ -15,6 +16,7 @@ public static class PondServices
         services.AddSingleton<MigrationRunner>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<WorkspaceService>();
+        services.AddSingleton<AudienceChanges>();
         return services;
     }
 }
