@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
 using Pond.Server.Account;
+using Pond.Server.Audience;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
 using Pond.Ingestion;
@@ -60,6 +61,7 @@ internal static class PondHost
         services.AddStaff();
         services.AddChannelAnalytics();
         services.AddHandover();
+        services.AddTags();
         services.AddPondIngestion(options.RunEngines);
         services.AddChannels(options.RunEngines);
 
@@ -88,6 +90,7 @@ internal static class PondHost
         app.MapStaffApi();
         app.MapChannelAnalyticsApi();
         app.MapHandoverApi();
+        app.MapTagsApi();
         app.MapWorkspaceAdminApi();
         app.MapTracking();
         app.MapChannelsApi();
