@@ -177,7 +177,10 @@ internal static class PondCli
             var workspace = await services.GetRequiredService<WorkspaceService>().FindWorkspaceBySlugAsync(slug)
                 ?? throw new ValidationFailedException($"No workspace '{slug}'.", "workspace");
             if (setUpDemo)
+            {
+                await ActivatorUtilities.CreateInstance<DemoTags>(services).SetUpAsync(workspace.Id, cancellationToken);
                 await ActivatorUtilities.CreateInstance<DemoAcquisition>(services).SetUpAsync(workspace.Id);
+            }
             var address = services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
                 .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
             using var http = new HttpClient { BaseAddress = new Uri(address) };
