@@ -73,6 +73,18 @@ internal sealed class CustomerDirectory(Database database, AuditLog audit, TimeP
             args.Add("carrier", carrier);
         }
 
+        if (query.SegmentId is { } segment)
+        {
+            sql.Append(" AND c.id IN (SELECT m.customer_id FROM segment_members m WHERE m.segment_id = @segment)");
+            args.Add("segment", segment);
+        }
+
+        if (query.Ids is { } ids)
+        {
+            sql.Append(database.IsSqlite ? " AND c.id IN (SELECT value FROM json_each(@ids))" : " AND c.id = ANY(@ids)");
+            args.Add("ids", database.IsSqlite ? JsonSerializer.Serialize(ids) : ids.ToArray());
+        }
+
         if (query.Search is { } search)
         {
             // Name contains the text, or any identity equals it (phone, unionid, user id, email…), or — for

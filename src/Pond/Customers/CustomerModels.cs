@@ -178,6 +178,12 @@ internal sealed record CustomerQuery(string? Search, Depth? Depth, Guid? Carrier
     public const int DefaultLimit = 50;
     public const int MaxLimit = 200;
 
+    /// <summary>Only members of this segment.</summary>
+    public Guid? SegmentId { get; init; }
+
+    /// <summary>Only these customers (a segment preview's sample).</summary>
+    public IReadOnlyCollection<Guid>? Ids { get; init; }
+
     public static CustomerQuery Parse(string? search, string? depth, string? carrier, string? staff, string? consent, string? cursor, string? limit)
     {
         Depth? parsedDepth = null;
