@@ -258,7 +258,7 @@ internal sealed class AudienceEngine(
             audience.Lock.ExitReadLock();
         }
 
-        await WriteAsync(audience, segment, entered, exited);
+        await WriteAsync(audience, segment, entered, exited, recordSize: true);
         return entered.Count + exited.Count;
     }
 
@@ -296,9 +296,9 @@ internal sealed class AudienceEngine(
     }
 
     /// <summary>Records who entered and left: member rows, audience events, the count and today's size, all in one transaction.</summary>
-    private async Task WriteAsync(WorkspaceAudience audience, LiveSegment segment, List<int> entered, List<int> exited)
+    private async Task WriteAsync(WorkspaceAudience audience, LiveSegment segment, List<int> entered, List<int> exited, bool recordSize = false)
     {
-        if (entered.Count == 0 && exited.Count == 0)
+        if (entered.Count == 0 && exited.Count == 0 && !recordSize)
             return;
         var now = clock.GetUtcNow();
         var enteredIds = entered.Select(audience.IdOf).ToArray();

@@ -62,11 +62,18 @@ internal sealed class SegmentBook(Database database, AuditLog audit, TimeProvide
             if (await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM segments WHERE workspace_id = @workspaceId", new { workspaceId }) >= MaxSegments)
                 throw new ConflictException($"A workspace holds at most {MaxSegments} segments; delete ones no longer used.");
             await EnsureUniqueAsync(connection, workspaceId, name, null);
-            await connection.ExecuteAsync(
-                """
-                INSERT INTO segments (id, workspace_id, name, description, rule, sync_tag, status, member_count, created_by, created_at, updated_at)
-                VALUES (@id, @workspaceId, @name, @description, @rule, @syncTag, @status, 0, @actor, @now, @now)
-                """, new { id, workspaceId, name, description = Description(input.Description), rule, syncTag, status, actor, now });
+            try
+            {
+                await connection.ExecuteAsync(
+                    """
+                    INSERT INTO segments (id, workspace_id, name, description, rule, sync_tag, status, member_count, created_by, created_at, updated_at)
+                    VALUES (@id, @workspaceId, @name, @description, @rule, @syncTag, @status, 0, @actor, @now, @now)
+                    """, new { id, workspaceId, name, description = Description(input.Description), rule, syncTag, status, actor, now });
+            }
+            catch (System.Data.Common.DbException e) when (Database.IsUniqueViolation(e))
+            {
+                throw Duplicate(name);
+            }
         }
 
         await audit.RecordAsync(workspaceId, actor, "segment.created", $"segment:{id}", new { name });
@@ -84,12 +91,19 @@ internal sealed class SegmentBook(Database database, AuditLog audit, TimeProvide
         await using (var connection = await database.OpenAsync())
         {
             await EnsureUniqueAsync(connection, workspaceId, name, id);
-            await connection.ExecuteAsync(
+            try
+            {
+                await connection.ExecuteAsync(
                 """
                 UPDATE segments SET name = @name, description = @description, rule = @rule, sync_tag = @syncTag, status = @status, updated_at = @now
                 WHERE workspace_id = @workspaceId AND id = @id
                 """,
                 new { id, workspaceId, name, description = input.Description is null ? current.Description : Description(input.Description), rule, syncTag, status, now = clock.GetUtcNow() });
+            }
+            catch (System.Data.Common.DbException e) when (Database.IsUniqueViolation(e))
+            {
+                throw Duplicate(name);
+            }
         }
 
         await audit.RecordAsync(workspaceId, actor, "segment.updated", $"segment:{id}", new { name });
@@ -146,8 +160,10 @@ internal sealed class SegmentBook(Database database, AuditLog audit, TimeProvide
         var clash = await connection.ExecuteScalarAsync<Guid?>(
             "SELECT id FROM segments WHERE workspace_id = @workspaceId AND name = @name", new { workspaceId, name });
         if (clash is { } other && other != except)
-            throw new ConflictException($"A segment named '{name}' already exists; choose another name.");
+            throw Duplicate(name);
     }
+
+    private static ConflictException Duplicate(string name) => new($"A segment named '{name}' already exists; choose another name.");
 
     private static string Name(string? name)
     {
