@@ -31,6 +31,8 @@ public sealed class AdminApiDescriptionTests
             "GetBrandLogo", "SetBrandLogo", "DeleteBrandLogo", "GetBrandPngLogo", "SetBrandPngLogo", "DeleteBrandPngLogo", "ListAlerts", "ListOutbox",
             "GetWeComConnection", "ConnectWeCom", "DisconnectWeCom", "GetOfficialAccountConnection", "ConnectOfficialAccount",
             "GetChannelAnalytics", "GetChannelAnalyticsDaily", "ExportChannelAnalyticsCsv",
+            "ListSegments", "CreateSegment", "PreviewSegment", "GetSegment", "UpdateSegment", "DeleteSegment", "ListSegmentMembers", "GetSegmentSizes",
+            "GetAudienceVocabulary", "ListAudienceEvents",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
