@@ -64,6 +64,7 @@ internal static class PondHost
         services.AddTags();
         services.AddPondIngestion(options.RunEngines);
         services.AddChannels(options.RunEngines);
+        services.AddSegments(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -95,6 +96,7 @@ internal static class PondHost
         app.MapTracking();
         app.MapChannelsApi();
         app.MapHooks();
+        app.MapSegmentsApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();

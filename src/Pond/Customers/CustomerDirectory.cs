@@ -73,6 +73,18 @@ internal sealed class CustomerDirectory(Database database, AuditLog audit, TimeP
             args.Add("carrier", carrier);
         }
 
+        if (query.SegmentId is { } segment)
+        {
+            sql.Append(" AND c.id IN (SELECT m.customer_id FROM segment_members m WHERE m.segment_id = @segment)");
+            args.Add("segment", segment);
+        }
+
+        if (query.Ids is { } ids)
+        {
+            sql.Append(database.IsSqlite ? " AND c.id IN (SELECT value FROM json_each(@ids))" : " AND c.id = ANY(@ids)");
+            args.Add("ids", database.IsSqlite ? JsonSerializer.Serialize(ids) : ids.ToArray());
+        }
+
         if (query.Search is { } search)
         {
             // Name contains the text, or any identity equals it (phone, unionid, user id, email…), or — for
@@ -175,6 +187,11 @@ internal sealed class CustomerDirectory(Database database, AuditLog audit, TimeP
                 SourceChannel = r.SourceChannel,
             }).ToList(),
             Merges = await MergeHistoryAsync(connection, viewer, id),
+            Segments = (await connection.QueryAsync<SegmentMembershipView>(
+                """
+                SELECT s.id, s.name, m.entered_at FROM segment_members m JOIN segments s ON s.id = m.segment_id
+                WHERE m.customer_id = @id AND s.workspace_id = @ws ORDER BY s.name
+                """, new { ws = viewer.WorkspaceId, id })).AsList(),
             Tags = (await connection.QueryAsync<TagView>(
                 "SELECT tag, source, created_at FROM customer_tags WHERE customer_id = @id AND workspace_id = @ws ORDER BY created_at, tag",
                 new { ws = viewer.WorkspaceId, id })).AsList(),

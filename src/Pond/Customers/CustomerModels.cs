@@ -128,6 +128,16 @@ internal sealed class CustomerDetail
 
     /// <summary>How the customer arrived: every relationship start, with the channel, code and staff it is credited to.</summary>
     public IReadOnlyList<AcquisitionView> Acquisitions { get; init; } = [];
+
+    /// <summary>The segments the customer is in now, and since when.</summary>
+    public IReadOnlyList<SegmentMembershipView> Segments { get; init; } = [];
+}
+
+internal sealed class SegmentMembershipView
+{
+    public Guid Id { get; init; }
+    public string Name { get; init; } = "";
+    public DateTimeOffset EnteredAt { get; init; }
 }
 
 internal sealed class TagView
@@ -177,6 +187,12 @@ internal sealed record CustomerQuery(string? Search, Depth? Depth, Guid? Carrier
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 200;
+
+    /// <summary>Only members of this segment.</summary>
+    public Guid? SegmentId { get; init; }
+
+    /// <summary>Only these customers (a segment preview's sample).</summary>
+    public IReadOnlyCollection<Guid>? Ids { get; init; }
 
     public static CustomerQuery Parse(string? search, string? depth, string? carrier, string? staff, string? consent, string? cursor, string? limit)
     {

@@ -18,7 +18,8 @@ namespace Pond.Ingestion;
 /// order keeps every customer's events in order. Re-applying an event is a no-op: its timeline row
 /// (unique per workspace and message id) marks it as applied.
 /// </summary>
-public sealed class EventProcessor(Database database, IdentityResolver resolver, TimeProvider clock, ILogger<EventProcessor> logger) : IDisposable
+public sealed class EventProcessor(
+    Database database, IdentityResolver resolver, AudienceChanges audience, TimeProvider clock, ILogger<EventProcessor> logger) : IDisposable
 {
     public const string CheckpointName = "event_processor";
 
@@ -98,6 +99,7 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         var workspaces = (await connection.QueryAsync<Guid>("SELECT id FROM workspaces", transaction: transaction)).ToHashSet();
         var applied = await AppliedAsync(connection, transaction, events);
         var pending = new List<ParsedEvent>(events.Count);
+        var touched = new Touched();
         try
         {
             foreach (var logged in events)
@@ -110,7 +112,7 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
             var batch = new ProcessorBatch(new ProcessorStore(statements), now);
             await batch.LoadAsync(pending.SelectMany(e => e.Attach.Concat(e.LookupOnly).Select(i => (e.Logged.WorkspaceId, i))));
             foreach (var parsed in pending)
-                await ApplyAsync(statements, batch, parsed, now);
+                await ApplyAsync(statements, batch, parsed, touched, now);
             await batch.FlushAsync();
         }
         finally
@@ -123,6 +125,11 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
             "UPDATE processor_checkpoints SET position = @position, updated_at = @now WHERE name = @name",
             new { name = CheckpointName, position = events[^1].Seq, now }, transaction);
         await transaction.CommitAsync();
+        // Only now are the changes visible to the audience engine's reads.
+        foreach (var (workspaceId, survivor, merged) in touched.Merges)
+            audience.Merged(workspaceId, survivor, merged);
+        foreach (var (workspaceId, customers) in touched.Customers)
+            audience.Touch(workspaceId, customers);
         logger.LogDebug("Applied events {From}..{To}", events[0].Seq, events[^1].Seq);
         return events.Count;
     }
@@ -166,7 +173,7 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         return new ParsedEvent(logged, document, attach, lookupOnly);
     }
 
-    private async Task ApplyAsync(Statements statements, ProcessorBatch batch, ParsedEvent parsed, DateTimeOffset now)
+    private async Task ApplyAsync(Statements statements, ProcessorBatch batch, ParsedEvent parsed, Touched touched, DateTimeOffset now)
     {
         var (connection, transaction) = (statements.Connection, statements.Transaction);
         var logged = parsed.Logged;
@@ -179,7 +186,8 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         if (parsed.LookupOnly is [var asUser, var asAnonymous] && !batch.IsKnown(logged.WorkspaceId, asUser))
             attach.Add(asAnonymous);
 
-        var customer = await ResolveAsync(statements, batch, logged, attach, parsed.LookupOnly, now);
+        var customer = await ResolveAsync(statements, batch, logged, attach, parsed.LookupOnly, touched, now);
+        touched.Add(logged.WorkspaceId, customer.Id);
         if (occurredAt < customer.FirstSeenAt)
             customer.FirstSeenAt = occurredAt;
         if (occurredAt > customer.LastSeenAt)
@@ -226,14 +234,16 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
     /// several customers merges them, which the resolver does in the database, so the batch is written first.
     /// </summary>
     private async Task<CustomerRecord> ResolveAsync(
-        Statements statements, ProcessorBatch batch, LoggedEvent logged, List<Identity> attach, List<Identity> lookupOnly, DateTimeOffset now)
+        Statements statements, ProcessorBatch batch, LoggedEvent logged, List<Identity> attach, List<Identity> lookupOnly, Touched touched, DateTimeOffset now)
     {
         var owners = batch.OwnersOf(logged.WorkspaceId, attach.Concat(lookupOnly));
         if (owners.Count > 1)
         {
             await batch.FlushAsync();
             var survivor = await resolver.ResolveAsync(statements, logged.WorkspaceId, attach, lookupOnly, logged.MessageId, logged.OccurredAt, now);
-            batch.Merged(survivor, owners.Where(id => id != survivor.Id).ToList(), attach);
+            var merged = owners.Where(id => id != survivor.Id).ToList();
+            batch.Merged(survivor, merged, attach);
+            touched.Merges.Add((logged.WorkspaceId, survivor.Id, merged));
             return survivor;
         }
 
@@ -391,6 +401,20 @@ public sealed class EventProcessor(Database database, IdentityResolver resolver,
         message.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value.GetRawText() : "{}";
 
     public void Dispose() => _gate.Dispose();
+
+    /// <summary>Customers a batch changed and merges it made, for the audience engine once the batch commits.</summary>
+    private sealed class Touched
+    {
+        public Dictionary<Guid, HashSet<Guid>> Customers { get; } = [];
+        public List<(Guid WorkspaceId, Guid Survivor, List<Guid> Merged)> Merges { get; } = [];
+
+        public void Add(Guid workspaceId, Guid customerId)
+        {
+            if (!Customers.TryGetValue(workspaceId, out var ids))
+                Customers[workspaceId] = ids = [];
+            ids.Add(customerId);
+        }
+    }
 
     private sealed record ParsedEvent(LoggedEvent Logged, JsonDocument Document, List<Identity> Attach, List<Identity> LookupOnly);
 

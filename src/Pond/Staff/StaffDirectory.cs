@@ -253,7 +253,7 @@ internal sealed partial class StaffDirectory(Database database, AuditLog audit, 
         {
             await write();
         }
-        catch (DbException e) when (e is SqliteException { SqliteErrorCode: 19 } or PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        catch (DbException e) when (Database.IsUniqueViolation(e))
         {
             throw DuplicateCarrier(carrier, "another carrier");
         }

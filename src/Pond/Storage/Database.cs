@@ -60,6 +60,10 @@ public sealed class Database : IDisposable
 
     public bool IsSqlite => Engine == DbEngine.Sqlite;
 
+    /// <summary>A write refused by a unique constraint, on either engine: the caller lost a race or repeated itself.</summary>
+    public static bool IsUniqueViolation(Exception e) =>
+        e is SqliteException { SqliteErrorCode: 19 } or PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
     public static DbEngine DetectEngine(string connectionString) =>
         connectionString.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
         || connectionString.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)

@@ -34,6 +34,8 @@ public sealed class AdminApiDescriptionTests
             "ListTagGroups", "GetTagGroup", "CreateTagGroup", "UpdateTagGroup", "DeleteTagGroup",
             "ListTags", "GetTag", "CreateTag", "UpdateTag", "DeleteTag", "BulkTagCustomers", "ListTagHistory",
             "ListCustomerTags", "AddCustomerTags", "RemoveCustomerTag", "ListCustomerTagHistory",
+            "ListSegments", "CreateSegment", "PreviewSegment", "GetSegment", "UpdateSegment", "DeleteSegment", "ListSegmentMembers", "GetSegmentSizes",
+            "GetAudienceVocabulary", "ListAudienceEvents",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
