@@ -37,6 +37,9 @@ internal static class SegmentsApi
             .WithSummary("Deletes a segment and its memberships.").ProducesProblem(StatusCodes.Status404NotFound);
         segments.MapGet("/{id:guid}/members", ListMembers).WithName("ListSegmentMembers")
             .WithSummary("The segment's members, newest customers first, one page at a time.").ProducesProblem(StatusCodes.Status404NotFound);
+        segments.MapPost("/{id:guid}/tags", TagMembers).WithName("TagSegmentMembers").RequireAuthorization(Policies.Operate)
+            .WithSummary("Adds a tag to every current member, or removes it from them; each change goes in the customer's tag history.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         segments.MapGet("/{id:guid}/sizes", GetSizes).WithName("GetSegmentSizes")
             .WithSummary("The segment's size at the end of each day (default: the last 30 days).").ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -150,6 +153,23 @@ internal static class SegmentsApi
         await book.GetAsync(caller.WorkspaceId, id);
         var query = CustomerQuery.Parse(null, null, null, null, null, cursor, limit) with { SegmentId = id };
         return TypedResults.Ok(await customers.ListAsync(caller.Viewer(), query));
+    }
+
+    internal sealed class TagMembersRequest
+    {
+        public string? Tag { get; init; }
+
+        /// <summary>add or remove.</summary>
+        public string? Action { get; init; }
+    }
+
+    internal sealed record TagMembersResult(string Tag, string Action, int Changed);
+
+    public static async Task<Ok<TagMembersResult>> TagMembers(Guid id, TagMembersRequest request, HttpContext context, SegmentBook book)
+    {
+        var caller = context.Caller();
+        var changed = await book.TagMembersAsync(caller.WorkspaceId, id, request.Tag, request.Action, caller.Actor);
+        return TypedResults.Ok(new TagMembersResult(TagNames.Clean(request.Tag), request.Action!, changed));
     }
 
     public static async Task<Ok<IReadOnlyList<SegmentSize>>> GetSizes(Guid id, int? days, HttpContext context, SegmentBook book) =>

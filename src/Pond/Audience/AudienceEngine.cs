@@ -118,7 +118,7 @@ internal sealed class AudienceEngine(
     }
 
     /// <summary>After a segment was created or changed: its members become exactly who matches now.</summary>
-    public async Task ReconcileAsync(Guid workspaceId, Guid segmentId)
+    public async Task ReconcileAsync(Guid workspaceId, Guid segmentId, string? previousSyncTag = null)
     {
         await _writer.WaitAsync();
         try
@@ -137,11 +137,59 @@ internal sealed class AudienceEngine(
                 stored.Members = await StoredMembersAsync(workspaceId, segmentId);
             segments[segmentId] = stored;
             await ReconcileLockedAsync(workspaceId, stored);
+            await SyncTagAsync(workspaceId, stored, previousSyncTag);
         }
         finally
         {
             _writer.Release();
         }
+    }
+
+    /// <summary>
+    /// Makes the synced tag sit on exactly the members: members who lack it get it, others lose it; a tag the
+    /// segment synced before (now changed) leaves its members.
+    /// </summary>
+    private async Task SyncTagAsync(Guid workspaceId, LiveSegment segment, string? previousSyncTag)
+    {
+        if (segment.SyncTag is null && previousSyncTag is null)
+            return;
+        var audience = await index.GetAsync(workspaceId);
+        Guid[] members, tagged = [];
+        audience.Lock.EnterReadLock();
+        try
+        {
+            members = segment.Members.Ordinals().Where(o => audience.Alive[o]).Select(audience.IdOf).ToArray();
+            if (segment.SyncTag is { } tag && audience.Tags.TryGetValue(tag, out var carrying))
+            {
+                var strays = carrying.Clone();
+                strays.And(audience.Alive);
+                strays.AndNot(segment.Members);
+                tagged = strays.Ordinals().Select(audience.IdOf).ToArray();
+            }
+        }
+        finally
+        {
+            audience.Lock.ExitReadLock();
+        }
+
+        var source = TagSources.Segment(segment.Name);
+        var now = clock.GetUtcNow();
+        var retagged = new List<Guid>();
+        await using (var connection = await database.OpenAsync())
+        {
+            await using DbTransaction transaction = connection is SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: false) : await connection.BeginTransactionAsync();
+            if (previousSyncTag is { } previous && previous != segment.SyncTag)
+                retagged.AddRange(await CustomerTags.RemoveAsync(connection, transaction, workspaceId, members, previous, source, null, now));
+            if (segment.SyncTag is { } tag)
+            {
+                retagged.AddRange(await CustomerTags.AddAsync(connection, transaction, workspaceId, members, tag, source, null, now));
+                retagged.AddRange(await CustomerTags.RemoveAsync(connection, transaction, workspaceId, tagged, tag, source, null, now));
+            }
+
+            await transaction.CommitAsync();
+        }
+
+        changes.Touch(workspaceId, retagged);
     }
 
     /// <summary>Before a segment is deleted: forget it (its rows go with it).</summary>
@@ -307,6 +355,7 @@ internal sealed class AudienceEngine(
         var local = TimeZoneInfo.ConvertTime(now, audience.Zone);
         var day = SegmentBook.DayNumber(DateOnly.FromDateTime(local.DateTime));
         var detail = JsonSerializer.Serialize(new { segment = segment.Name });
+        var retagged = new List<Guid>();
         await using (var connection = await database.OpenAsync())
         {
             await using DbTransaction transaction = connection is SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: false) : await connection.BeginTransactionAsync();
@@ -325,6 +374,16 @@ internal sealed class AudienceEngine(
                 await InsertEventsAsync(connection, transaction, audience.WorkspaceId, chunk, Entered, segment.Id, detail, now);
             }
 
+            // A synced tag moves with the membership, in the same transaction. Read fresh: renaming a tag renames it here too.
+            var stored = await connection.QuerySingleOrDefaultAsync<SyncRow>(
+                "SELECT name, sync_tag FROM segments WHERE id = @segmentId", new { segmentId = segment.Id }, transaction);
+            if (stored?.SyncTag is { } tag)
+            {
+                var source = TagSources.Segment(stored.Name);
+                retagged.AddRange(await CustomerTags.AddAsync(connection, transaction, audience.WorkspaceId, enteredIds, tag, source, null, now));
+                retagged.AddRange(await CustomerTags.RemoveAsync(connection, transaction, audience.WorkspaceId, exitedIds, tag, source, null, now));
+            }
+
             await connection.ExecuteAsync("UPDATE segments SET member_count = @size WHERE id = @segmentId", new { size, segmentId = segment.Id }, transaction);
             await connection.ExecuteAsync(
                 "INSERT INTO segment_sizes (segment_id, day, size) VALUES (@segmentId, @day, @size) ON CONFLICT (segment_id, day) DO UPDATE SET size = excluded.size",
@@ -336,6 +395,7 @@ internal sealed class AudienceEngine(
             segment.Members[ordinal] = true;
         foreach (var ordinal in exited)
             segment.Members[ordinal] = false;
+        changes.Touch(audience.WorkspaceId, retagged);
         logger.LogDebug("Segment {Segment}: {Entered} entered, {Exited} exited", segment.Name, entered.Count, exited.Count);
     }
 
@@ -355,6 +415,12 @@ internal sealed class AudienceEngine(
     private static string Value() => "value";
 
     public void Dispose() => _writer.Dispose();
+
+    private sealed class SyncRow
+    {
+        public string Name { get; init; } = "";
+        public string? SyncTag { get; init; }
+    }
 
     private sealed class LiveSegment(Guid id, string name, RuleNode rule, string? syncTag, bool active, bool timeRelative)
     {

@@ -32,7 +32,7 @@ public sealed record SegmentInput(string? Name, string? Description, JsonElement
 public sealed record SegmentSize(DateOnly Day, int Size);
 
 /// <summary>Segments as stored: a name, a rule, an optional synced tag. Memberships are the audience engine's.</summary>
-internal sealed class SegmentBook(Database database, AuditLog audit, TimeProvider clock, AudienceEngine engine)
+internal sealed class SegmentBook(Database database, AuditLog audit, TimeProvider clock, AudienceEngine engine, AudienceChanges changes)
 {
     public const int MaxSegments = 500;
 
@@ -107,7 +107,7 @@ internal sealed class SegmentBook(Database database, AuditLog audit, TimeProvide
         }
 
         await audit.RecordAsync(workspaceId, actor, "segment.updated", $"segment:{id}", new { name });
-        await engine.ReconcileAsync(workspaceId, id);
+        await engine.ReconcileAsync(workspaceId, id, current.SyncTag);
         return await GetAsync(workspaceId, id);
     }
 
@@ -118,6 +118,35 @@ internal sealed class SegmentBook(Database database, AuditLog audit, TimeProvide
         await using (var connection = await database.OpenAsync())
             await connection.ExecuteAsync("DELETE FROM segments WHERE workspace_id = @workspaceId AND id = @id", new { workspaceId, id });
         await audit.RecordAsync(workspaceId, actor, "segment.deleted", $"segment:{id}", new { name = segment.Name });
+    }
+
+    /// <summary>Adds a tag to every current member, or removes it from them (bulk, recorded in each customer's tag history). Returns how many changed.</summary>
+    public async Task<int> TagMembersAsync(Guid workspaceId, Guid id, string? tag, string? action, string actor)
+    {
+        var segment = await GetAsync(workspaceId, id);
+        var clean = TagNames.Clean(tag);
+        var add = action switch
+        {
+            "add" => true,
+            "remove" => false,
+            _ => throw new ValidationFailedException("action must be 'add' or 'remove'.", "action"),
+        };
+        IReadOnlyList<Guid> changed;
+        await using (var connection = await database.OpenAsync())
+        {
+            var members = (await connection.QueryAsync<Guid>("SELECT customer_id FROM segment_members WHERE segment_id = @id", new { id })).AsList();
+            await using var transaction = await CustomerTags.BeginAsync(connection, CancellationToken.None);
+            var now = clock.GetUtcNow();
+            changed = add
+                ? await CustomerTags.AddAsync(connection, transaction, workspaceId, members, clean, TagSources.Bulk, actor, now)
+                : await CustomerTags.RemoveAsync(connection, transaction, workspaceId, members, clean, TagSources.Bulk, actor, now);
+            await audit.RecordAsync(workspaceId, actor, add ? "segment.tagged" : "segment.untagged", $"segment:{id}",
+                new { segment = segment.Name, tag = clean, customers = changed.Count }, connection, transaction);
+            await transaction.CommitAsync();
+        }
+
+        changes.Touch(workspaceId, changed);
+        return changed.Count;
     }
 
     public async Task<IReadOnlyList<SegmentSize>> SizesAsync(Guid workspaceId, Guid id, int days)
@@ -183,15 +212,7 @@ internal sealed class SegmentBook(Database database, AuditLog audit, TimeProvide
         return string.IsNullOrEmpty(trimmed) ? null : trimmed;
     }
 
-    private static string? SyncTag(string? tag)
-    {
-        var trimmed = tag?.Trim();
-        if (string.IsNullOrEmpty(trimmed))
-            return null;
-        if (trimmed.Length > 50 || trimmed.Any(c => char.IsControl(c) || c is '|' or ','))
-            throw new ValidationFailedException("syncTag has at most 50 characters and no '|', ',' or control characters.", "syncTag");
-        return trimmed;
-    }
+    private static string? SyncTag(string? tag) => string.IsNullOrWhiteSpace(tag) ? null : TagNames.Clean(tag, "syncTag");
 
     private static string? Status(string? status) => status switch
     {

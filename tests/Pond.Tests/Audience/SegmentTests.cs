@@ -181,6 +181,53 @@ public sealed class SegmentTests
         (await server.CountAsync("SELECT COUNT(*) FROM segment_members")).ShouldBe(0);
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task SyncTag_FollowsMembership_AndMembersCanBeTaggedInBulk(DbEngine engine)
+    {
+        await using var server = await PondServer.StartAsync(engine, runEngines: false);
+        using var admin = server.Workspace.AdminClient();
+        using var tracking = server.Workspace.TrackingClient();
+        await tracking.SendOkAsync("/v1/batch", new
+        {
+            batch = Enumerable.Range(0, 6).Select(i => (object)new { type = "identify", userId = $"u{i}", traits = new { city = i < 4 ? "上海" : "杭州" } }).ToArray(),
+        });
+        await server.ProcessAsync();
+
+        var created = await (await admin.PostAsJsonAsync("/api/segments", new { name = "上海客户", syncTag = "上海客", rule = new { trait = "city", op = "eq", value = "上海" } }))
+            .ReadAsync<JsonElement>(HttpStatusCode.Created);
+        var id = created.GetProperty("id").GetGuid();
+        async Task<long> Tagged(string tag) => await server.CountAsync("SELECT COUNT(*) FROM customer_tags WHERE tag = @tag", new { tag });
+        (await Tagged("上海客")).ShouldBe(4);
+        (await server.CountAsync("SELECT COUNT(*) FROM tag_history WHERE tag = '上海客' AND source = 'segment:上海客户' AND action = 'added'")).ShouldBe(4);
+
+        // Leaving the segment takes the tag away; the synced tag can be used in other rules at once.
+        await tracking.SendOkAsync("/v1/identify", new { userId = "u0", traits = new { city = "杭州" } });
+        await server.ProcessAsync();
+        var engineService = server.Service<AudienceEngine>();
+        await engineService.CatchUpAsync();
+        (await Tagged("上海客")).ShouldBe(3);
+        (await server.CountAsync("SELECT COUNT(*) FROM tag_history WHERE tag = '上海客' AND action = 'removed'")).ShouldBe(1);
+        await engineService.CatchUpAsync();
+        var preview = await (await admin.PostAsJsonAsync("/api/segments/preview", new { rule = new { tag = "上海客" } })).ReadAsync<JsonElement>();
+        preview.GetProperty("count").GetInt32().ShouldBe(3);
+
+        // Bulk: tag every member at once (source bulk), then take it off again.
+        var bulk = await (await admin.PostAsJsonAsync($"/api/segments/{id}/tags", new { tag = "双11", action = "add" })).ReadAsync<JsonElement>();
+        bulk.GetProperty("changed").GetInt32().ShouldBe(3);
+        (await server.CountAsync("SELECT COUNT(*) FROM tag_history WHERE tag = '双11' AND source = 'bulk'")).ShouldBe(3);
+        (await (await admin.PostAsJsonAsync($"/api/segments/{id}/tags", new { tag = "双11", action = "add" })).ReadAsync<JsonElement>()).GetProperty("changed").GetInt32().ShouldBe(0);
+        (await (await admin.PostAsJsonAsync($"/api/segments/{id}/tags", new { tag = "双11", action = "drop" })).ProblemAsync(HttpStatusCode.BadRequest)).Detail().ShouldContain("add' or 'remove");
+        (await (await admin.PostAsJsonAsync($"/api/segments/{id}/tags", new { tag = "a|b", action = "add" })).ProblemAsync(HttpStatusCode.BadRequest)).Detail().ShouldContain("'|'");
+        (await (await admin.PostAsJsonAsync($"/api/segments/{id}/tags", new { tag = "双11", action = "remove" })).ReadAsync<JsonElement>()).GetProperty("changed").GetInt32().ShouldBe(3);
+        (await Tagged("双11")).ShouldBe(0);
+
+        // Changing the synced tag moves it: the old one leaves the members, the new one arrives.
+        await (await admin.PutJsonAsync($"/api/segments/{id}", new { syncTag = "魔都" })).ReadAsync<JsonElement>();
+        (await Tagged("上海客")).ShouldBe(0);
+        (await Tagged("魔都")).ShouldBe(3);
+    }
+
     [Fact]
     public async Task Segments_AreWorkspaceScoped_AndRefuseTheStaffRoleAndReadOnlyWrites()
     {

@@ -34,7 +34,7 @@ public sealed class AdminApiDescriptionTests
             "ListTagGroups", "GetTagGroup", "CreateTagGroup", "UpdateTagGroup", "DeleteTagGroup",
             "ListTags", "GetTag", "CreateTag", "UpdateTag", "DeleteTag", "BulkTagCustomers", "ListTagHistory",
             "ListCustomerTags", "AddCustomerTags", "RemoveCustomerTag", "ListCustomerTagHistory",
-            "ListSegments", "CreateSegment", "PreviewSegment", "GetSegment", "UpdateSegment", "DeleteSegment", "ListSegmentMembers", "GetSegmentSizes",
+            "ListSegments", "CreateSegment", "PreviewSegment", "GetSegment", "UpdateSegment", "DeleteSegment", "ListSegmentMembers", "GetSegmentSizes", "TagSegmentMembers",
             "GetAudienceVocabulary", "ListAudienceEvents",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
