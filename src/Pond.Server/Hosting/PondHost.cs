@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
 using Pond.Server.Account;
+using Pond.Server.Audience;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
 using Pond.Ingestion;
@@ -62,6 +63,7 @@ internal static class PondHost
         services.AddHandover();
         services.AddPondIngestion(options.RunEngines);
         services.AddChannels(options.RunEngines);
+        services.AddImports(options.DataDirectory, options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -92,6 +94,8 @@ internal static class PondHost
         app.MapTracking();
         app.MapChannelsApi();
         app.MapHooks();
+        app.MapImportsApi();
+        app.MapCustomerExportApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();
