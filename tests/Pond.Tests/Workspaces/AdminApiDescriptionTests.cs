@@ -31,6 +31,7 @@ public sealed class AdminApiDescriptionTests
             "GetBrandLogo", "SetBrandLogo", "DeleteBrandLogo", "GetBrandPngLogo", "SetBrandPngLogo", "DeleteBrandPngLogo", "ListAlerts", "ListOutbox",
             "GetWeComConnection", "ConnectWeCom", "DisconnectWeCom", "GetOfficialAccountConnection", "ConnectOfficialAccount",
             "GetChannelAnalytics", "GetChannelAnalyticsDaily", "ExportChannelAnalyticsCsv",
+            "UploadImport", "ListImports", "GetImport", "GetImportRejects", "ExportCustomers",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {

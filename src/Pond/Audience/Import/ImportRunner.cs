@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsvHelper;
-using CsvHelper.Configuration;
 using Dapper;
 using Pond.Customers;
 using Pond.Ingestion;
@@ -37,10 +36,17 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
     public static ImportHeader ReadHeader(string kind, string path)
     {
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        using var parser = new CsvParser(reader, Config(_ => { }));
-        if (!parser.Read())
+        return Header(kind, reader.ReadLine());
+    }
+
+    private static ImportHeader Header(string kind, string? line)
+    {
+        if (line is null)
             throw new ValidationFailedException("The file is empty: the first line must be a header row naming the columns (e.g. phone,name,tags).", "file");
-        return ImportHeader.Parse(kind, parser.Record ?? []);
+        var fields = new List<string>();
+        if (CsvLine.Split(line, fields, new StringBuilder()) is { } problem)
+            throw new ValidationFailedException($"The header row is not valid CSV: {problem}.", "file");
+        return ImportHeader.Parse(kind, fields);
     }
 
     public async Task<ImportProgress> RunAsync(ImportJob job, Func<ImportProgress, Task> report, CancellationToken cancellationToken)
@@ -50,8 +56,6 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
             Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.Read, BufferSize = 1 << 16, Options = FileOptions.SequentialScan,
         });
         using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
-        string? badField = null;
-        using var parser = new CsvParser(reader, Config(field => badField ??= field));
 
         Directory.CreateDirectory(Path.GetDirectoryName(job.RejectsPath)!);
         await using var rejectsFile = new StreamWriter(job.RejectsPath, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
@@ -61,42 +65,39 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
         rejects.WriteField("row");
         await rejects.NextRecordAsync();
 
-        if (!parser.Read())
-            throw new ValidationFailedException("The file is empty: the first line must be a header row naming the columns (e.g. phone,name,tags).", "file");
-        var header = ImportHeader.Parse(job.Kind, parser.Record ?? []);
+        var lines = new LineReader(reader);
+        var header = Header(job.Kind, await lines.ReadLineAsync(cancellationToken));
         var state = new RunState(job, header, rejects);
-        state.NextLine = 1 + NewLines(parser.RawRecord);
+        var fields = new List<string>(header.Columns.Count + 1);
+        var scratch = new StringBuilder();
+        long line = 1;
 
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
-        while (parser.Read())
+        while (await lines.ReadLineAsync(cancellationToken) is { } raw)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var line = state.NextLine;
-            var raw = parser.RawRecord;
-            state.NextLine += NewLines(raw);
-            badField = null;
-            var record = parser.Record ?? [];
+            line++;
             state.Lines++;
-            for (var i = 0; i < record.Length; i++)
-                record[i] = CustomerCsvExport.Undefuse(record[i]);
-            if (record.Length == 1 && record[0].Length == 0 && badField is null)
+            if (raw.Length == 0)
                 continue; // a blank line
-
-            var problem = badField is not null
-                ? $"malformed quoted field near '{Shorten(badField)}' (a quote inside a field must be doubled, and a field may not span lines)"
-                : Shape(record, header);
+            if (lines.Truncated)
+                raw = raw[..200] + "…";
+            // Lines are records: a field may not span lines, so a stray quote costs its own row and never the rows after it.
+            var problem = lines.Truncated || raw.Length > (ImportHeader.MaxFieldLength + 3) * header.Columns.Count
+                ? $"the row is {(lines.Truncated ? "over a million" : raw.Length.ToString(CultureInfo.InvariantCulture))} characters; a field may be at most {ImportHeader.MaxFieldLength}"
+                : CsvLine.Split(raw, fields, scratch) ?? Shape(fields, header);
             if (problem is not null)
             {
                 state.Reject(line, problem, raw);
             }
-            else if (job.Kind == ImportKinds.Customers)
-            {
-                CustomerRow(state, line, raw, record);
-            }
             else
             {
-                await TagRowAsync(state, line, raw, record);
+                for (var i = 0; i < fields.Count; i++)
+                    fields[i] = CustomerCsvExport.Undefuse(fields[i]);
+                if (job.Kind == ImportKinds.Customers)
+                    CustomerRow(state, line, raw, fields);
+                else
+                    await TagRowAsync(state, line, raw, fields);
             }
 
             if (state.Pending.Count >= EventsPerAppend)
@@ -117,30 +118,14 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
         return final;
     }
 
-    private static CsvConfiguration Config(Action<string> badData) => new(CultureInfo.InvariantCulture)
-    {
-        Mode = CsvMode.RFC4180,
-        // One record per line: a stray quote must cost one row, not every row up to the next quote.
-        LineBreakInQuotedFieldIsBadData = true,
-        BadDataFound = args => badData(args.Field),
-        IgnoreBlankLines = false,
-        DetectColumnCountChanges = false,
-        MissingFieldFound = null,
-        TrimOptions = TrimOptions.None,
-    };
-
-    private static int NewLines(string raw) => raw.AsSpan().Count('\n');
-
-    private static string Shorten(string value) => value.Length <= 30 ? value.ReplaceLineEndings(" ") : value[..30].ReplaceLineEndings(" ") + "…";
-
     /// <summary>Problems with the row's shape (column count, field length), or null.</summary>
-    private static string? Shape(string[] record, ImportHeader header)
+    private static string? Shape(List<string> record, ImportHeader header)
     {
-        if (record.Length > header.Columns.Count)
-            return $"too many columns: {record.Length}, the header has {header.Columns.Count} (quote a field that contains a comma)";
-        if (record.Length < header.Columns.Count)
-            return $"too few columns: {record.Length}, the header has {header.Columns.Count}";
-        for (var i = 0; i < record.Length; i++)
+        if (record.Count > header.Columns.Count)
+            return $"too many columns: {record.Count}, the header has {header.Columns.Count} (quote a field that contains a comma)";
+        if (record.Count < header.Columns.Count)
+            return $"too few columns: {record.Count}, the header has {header.Columns.Count}";
+        for (var i = 0; i < record.Count; i++)
         {
             if (record[i].Length > ImportHeader.MaxFieldLength)
                 return $"{header.Columns[i].Header}: the field is {record[i].Length} characters; a field may be at most {ImportHeader.MaxFieldLength}";
@@ -149,7 +134,7 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
         return null;
     }
 
-    private static void CustomerRow(RunState state, long line, string raw, string[] record)
+    private static void CustomerRow(RunState state, long line, string raw, List<string> record)
     {
         var header = state.Header;
         var identities = new List<(ImportColumn Column, string Value)>(header.Identities.Count);
@@ -219,7 +204,7 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
             state.Pending.Add(TagEvent(state, MessageId(state.Job.Id, line, "tags"), TagAdded, identities, tags));
     }
 
-    private async Task TagRowAsync(RunState state, long line, string raw, string[] record)
+    private async Task TagRowAsync(RunState state, long line, string raw, List<string> record)
     {
         var header = state.Header;
         var column = header.Identities[0];
@@ -406,5 +391,75 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
         }
 
         public ImportProgress Progress(long bytes) => new(bytes, Lines, Accepted, Rejected, Events);
+    }
+}
+
+/// <summary>
+/// One CSV record on one line (RFC 4180 fields: quoted when they hold a comma, a quote inside doubled). Import files
+/// are read line by line so that a malformed row is confined to its own line: CsvHelper's parser, asked to treat a
+/// line break inside quotes as bad data, flags good quoted fields on later rows after such a line (33.1.0), so the
+/// import splits lines itself and uses CsvHelper for the files it writes.
+/// </summary>
+internal static class CsvLine
+{
+    /// <summary>Fills <paramref name="fields"/> and returns null, or says what is malformed.</summary>
+    public static string? Split(string line, List<string> fields, StringBuilder scratch)
+    {
+        fields.Clear();
+        var i = 0;
+        while (true)
+        {
+            if (i < line.Length && line[i] == '"')
+            {
+                scratch.Clear();
+                var start = i;
+                i++;
+                while (true)
+                {
+                    if (i >= line.Length)
+                        return $"malformed quoted field: the quote opened at column {start + 1} is never closed (a field may not span lines)";
+                    var c = line[i];
+                    if (c == '"')
+                    {
+                        if (i + 1 < line.Length && line[i + 1] == '"')
+                        {
+                            scratch.Append('"');
+                            i += 2;
+                            continue;
+                        }
+
+                        i++;
+                        break;
+                    }
+
+                    scratch.Append(c);
+                    i++;
+                }
+
+                fields.Add(scratch.ToString());
+                if (i == line.Length)
+                    return null;
+                if (line[i] != ',')
+                    return $"malformed quoted field: text after the closing quote at column {i} (a quote inside a field must be doubled)";
+                i++;
+            }
+            else
+            {
+                var end = line.IndexOf(',', i);
+                var field = end < 0 ? line[i..] : line[i..end];
+                if (field.Contains('"', StringComparison.Ordinal))
+                    return $"malformed field: a quote inside an unquoted field near column {i + 1} (quote the field and double the quote)";
+                fields.Add(field);
+                if (end < 0)
+                    return null;
+                i = end + 1;
+            }
+
+            if (i == line.Length)
+            {
+                fields.Add("");
+                return null;
+            }
+        }
     }
 }
