@@ -17,7 +17,7 @@ public sealed record ImportFolder(string Path);
 /// </summary>
 internal sealed class ImportService(Database database, ImportRunner runner, ImportFolder folder, AuditLog audit, TimeProvider clock, ILogger<ImportService> logger)
 {
-    public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(2);
 
     /// <summary>A failed job is tried this many times in all before it is marked failed for good.</summary>
     public const int MaxAttempts = 3;
