@@ -109,7 +109,7 @@ internal static class AudienceCli
         });
         apply.Stop();
 
-        var table = new Table().AddColumns("", "");
+        var table = new Table().HideHeaders().AddColumns("", "");
         table.AddRow("accepted rows", $"{done.Accepted:N0}");
         table.AddRow("rejected rows", $"{done.Rejected:N0}");
         table.AddRow("read + check + log", $"{read.Elapsed.TotalSeconds:N1} s ({done.LinesRead / Math.Max(0.001, read.Elapsed.TotalSeconds):N0} rows/s)");
