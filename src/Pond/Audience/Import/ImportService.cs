@@ -114,6 +114,9 @@ internal sealed class ImportService(Database database, ImportRunner runner, Impo
     {
         var now = clock.GetUtcNow();
         await using var connection = await database.OpenAsync();
+        // Idle nodes ask with one read; the writes below only when there is something to claim or recover.
+        if (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM imports WHERE state IN ('queued', 'running')") == 0)
+            return null;
         var stale = now - StaleAfter;
         await connection.ExecuteAsync(
             """
