@@ -6,7 +6,7 @@ namespace Pond.Bench;
 
 /// <summary>
 /// `dotnet run -c Release --project bench/Pond.Bench -- ingest [--engine sqlite|postgres|both] [--events N] [--senders N] [--batch N]`,
-/// or `-- callbacks [--events N] [--senders N]`.
+/// `-- callbacks [--events N] [--senders N]`, or `-- import [--rows 1000000] [--apply true|false]`.
 /// </summary>
 internal static class BenchCli
 {
@@ -14,9 +14,11 @@ internal static class BenchCli
     {
         if (args.Length > 0 && args[0] == "callbacks")
             return await CallbacksAsync(args);
+        if (args.Length > 0 && args[0] == "import")
+            return await ImportAsync(args);
         if (args.Length == 0 || args[0] != "ingest")
         {
-            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8]");
+            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false]");
             return 2;
         }
 
@@ -52,6 +54,22 @@ internal static class BenchCli
         Console.WriteLine();
         Console.WriteLine(IngestBench.Table(results));
         return 0;
+    }
+
+    private static async Task<int> ImportAsync(string[] args)
+    {
+        var settings = new Audience.ImportBench.Settings();
+        for (var i = 1; i + 1 < args.Length; i += 2)
+        {
+            settings = args[i] switch
+            {
+                "--rows" => settings with { Rows = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
+                "--apply" => settings with { Apply = bool.Parse(args[i + 1]) },
+                _ => throw new ArgumentException($"Unknown option {args[i]}."),
+            };
+        }
+
+        return await Audience.ImportBench.RunAsync(settings);
     }
 
     private static async Task<int> CallbacksAsync(string[] args)

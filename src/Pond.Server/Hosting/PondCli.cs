@@ -35,6 +35,8 @@ internal static class PondCli
         root.Subcommands.Add(UserCommand());
         root.Subcommands.Add(DemoCommand());
         root.Subcommands.Add(SimulateCommand());
+        root.Subcommands.Add(Audience.AudienceCli.ImportCommand());
+        root.Subcommands.Add(Audience.AudienceCli.ExportCommand());
         foreach (var option in serve.Options)
             root.Options.Add(option);
         root.Action = serve.Action;

@@ -65,6 +65,7 @@ internal static class PondHost
         services.AddPondIngestion(options.RunEngines);
         services.AddChannels(options.RunEngines);
         services.AddSegments(options.RunEngines);
+        services.AddImports(options.DataDirectory, options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -97,6 +98,8 @@ internal static class PondHost
         app.MapChannelsApi();
         app.MapHooks();
         app.MapSegmentsApi();
+        app.MapImportsApi();
+        app.MapCustomerExportApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();

@@ -36,6 +36,7 @@ public sealed class AdminApiDescriptionTests
             "ListCustomerTags", "AddCustomerTags", "RemoveCustomerTag", "ListCustomerTagHistory",
             "ListSegments", "CreateSegment", "PreviewSegment", "GetSegment", "UpdateSegment", "DeleteSegment", "ListSegmentMembers", "GetSegmentSizes", "TagSegmentMembers",
             "GetAudienceVocabulary", "ListAudienceEvents",
+            "UploadImport", "ListImports", "GetImport", "GetImportRejects", "ExportCustomers",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
