@@ -60,7 +60,37 @@ internal static class AudienceCli
             await Console.Error.WriteLineAsync($"Exported {written:N0} customers.");
             return 0;
         });
-        return new Command("export", "Export data as CSV.") { customers };
+        var segmentName = new Argument<string>("segment") { Description = "The segment's name or id." };
+        var segmentWorkspace = new Option<string>("--workspace") { Description = "Workspace slug.", Required = true };
+        var segmentMask = new Option<bool>("--mask") { Description = "Mask phone numbers and emails (138****5678)." };
+        var segment = new Command("segment", "Write a segment's members to standard output as CSV (UTF-8 with BOM).") { segmentName, segmentWorkspace, segmentMask };
+        segment.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var services = Services(PondCli.Options(parse));
+            var ws = await WorkspaceAsync(services, parse.GetValue(segmentWorkspace)!);
+            if (ws is null)
+                return 2;
+            var book = services.GetRequiredService<SegmentBook>();
+            Segment found;
+            try
+            {
+                found = await book.FindAsync(ws.Id, parse.GetValue(segmentName)!);
+            }
+            catch (NotFoundException e)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 2;
+            }
+
+            var export = services.GetRequiredService<CustomerCsvExport>();
+            await using var output = Console.OpenStandardOutput();
+            var written = await export.WriteAsync(ws.Id, () => book.MemberIdsAsync(found.Id, cancellationToken), output,
+                new CustomerExportOptions { Mask = parse.GetValue(segmentMask) }, cancellationToken);
+            await services.GetRequiredService<AuditLog>().RecordAsync(ws.Id, "cli", "segment.export", $"segment:{found.Id}", new { segment = found.Name, written });
+            await Console.Error.WriteLineAsync($"Exported {written:N0} members of {found.Name}.");
+            return 0;
+        });
+        return new Command("export", "Export data as CSV.") { customers, segment };
     }
 
     private static async Task<int> ImportAsync(PondOptions options, string kind, string file, string slug, CancellationToken cancellationToken)
@@ -138,6 +168,7 @@ internal static class AudienceCli
         services.AddPondCore(options.ConnectionString);
         services.AddPondIngestion(runEngine: false);
         services.AddImports(options.DataDirectory, runWorker: false);
+        services.AddAudience(runEngine: false);
         var provider = services.BuildServiceProvider();
         provider.GetRequiredService<MigrationRunner>().MigrateAsync().GetAwaiter().GetResult();
         return provider;

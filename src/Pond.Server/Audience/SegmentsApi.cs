@@ -40,6 +40,9 @@ internal static class SegmentsApi
         segments.MapPost("/{id:guid}/tags", TagMembers).WithName("TagSegmentMembers").RequireAuthorization(Policies.Operate)
             .WithSummary("Adds a tag to every current member, or removes it from them; each change goes in the customer's tag history.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        segments.MapGet("/{id:guid}/export.csv", ExportSegment).WithName("ExportSegment")
+            .WithSummary("The segment's members as CSV (UTF-8 with BOM); phone and email unmasked for operate roles unless mask=true. Audited.")
+            .Produces(StatusCodes.Status200OK, contentType: "text/csv").ProducesProblem(StatusCodes.Status404NotFound);
         segments.MapGet("/{id:guid}/sizes", GetSizes).WithName("GetSegmentSizes")
             .WithSummary("The segment's size at the end of each day (default: the last 30 days).").ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -170,6 +173,20 @@ internal static class SegmentsApi
         var caller = context.Caller();
         var changed = await book.TagMembersAsync(caller.WorkspaceId, id, request.Tag, request.Action, caller.Actor);
         return TypedResults.Ok(new TagMembersResult(TagNames.Clean(request.Tag), request.Action!, changed));
+    }
+
+    /// <param name="mask">true: mask phone and email (always masked for roles that do not operate).</param>
+    public static async Task<PushStreamHttpResult> ExportSegment(Guid id, bool? mask, HttpContext context, SegmentBook book, CustomerCsvExport export,
+        AuditLog audit, TimeProvider clock)
+    {
+        var caller = context.Caller();
+        var segment = await book.GetAsync(caller.WorkspaceId, id);
+        var masked = mask == true || !caller.CanOperate;
+        await audit.RecordAsync(caller.WorkspaceId, caller.Actor, "segment.export", $"segment:{id}", new { segment = segment.Name, segment.MemberCount, masked });
+        return TypedResults.Stream(
+            stream => export.WriteAsync(caller.WorkspaceId, () => book.MemberIdsAsync(id, context.RequestAborted), stream,
+                new CustomerExportOptions { Mask = masked }, context.RequestAborted),
+            "text/csv; charset=utf-8", $"segment-{clock.GetUtcNow():yyyyMMdd-HHmm}.csv");
     }
 
     public static async Task<Ok<IReadOnlyList<SegmentSize>>> GetSizes(Guid id, int? days, HttpContext context, SegmentBook book) =>

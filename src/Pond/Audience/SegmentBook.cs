@@ -49,6 +49,25 @@ internal sealed class SegmentBook(Database database, AuditLog audit, TimeProvide
             ?? throw new NotFoundException($"No segment {id} in this workspace.");
     }
 
+    /// <summary>A segment by id or by its name.</summary>
+    public async Task<Segment> FindAsync(Guid workspaceId, string idOrName)
+    {
+        if (Guid.TryParse(idOrName, out var id))
+            return await GetAsync(workspaceId, id);
+        await using var connection = await database.OpenAsync();
+        return await connection.QuerySingleOrDefaultAsync<Segment>("SELECT * FROM segments WHERE workspace_id = @workspaceId AND name = @name", new { workspaceId, name = idOrName.Trim() })
+            ?? throw new NotFoundException($"No segment named '{idOrName}' in this workspace.");
+    }
+
+    /// <summary>The segment's current members, streamed in id order (an export reads them a thousand at a time).</summary>
+    public async IAsyncEnumerable<Guid> MemberIdsAsync(Guid segmentId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await foreach (var id in connection.QueryUnbufferedAsync<Guid>(
+            "SELECT customer_id FROM segment_members WHERE segment_id = @segmentId ORDER BY customer_id", new { segmentId }).WithCancellation(cancellationToken))
+            yield return id;
+    }
+
     public async Task<Segment> CreateAsync(Guid workspaceId, SegmentInput input, string actor)
     {
         var name = Name(input.Name);

@@ -34,7 +34,7 @@ public sealed class AdminApiDescriptionTests
             "ListTagGroups", "GetTagGroup", "CreateTagGroup", "UpdateTagGroup", "DeleteTagGroup",
             "ListTags", "GetTag", "CreateTag", "UpdateTag", "DeleteTag", "BulkTagCustomers", "ListTagHistory",
             "ListCustomerTags", "AddCustomerTags", "RemoveCustomerTag", "ListCustomerTagHistory",
-            "ListSegments", "CreateSegment", "PreviewSegment", "GetSegment", "UpdateSegment", "DeleteSegment", "ListSegmentMembers", "GetSegmentSizes", "TagSegmentMembers",
+            "ListSegments", "CreateSegment", "PreviewSegment", "GetSegment", "UpdateSegment", "DeleteSegment", "ListSegmentMembers", "GetSegmentSizes", "TagSegmentMembers", "ExportSegment",
             "GetAudienceVocabulary", "ListAudienceEvents",
             "UploadImport", "ListImports", "GetImport", "GetImportRejects", "ExportCustomers",
         ], ignoreOrder: true);
