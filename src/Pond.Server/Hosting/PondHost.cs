@@ -1,7 +1,9 @@
 using System.Globalization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
+using Pond.Audience.Scores;
 using Pond.Server.Account;
+using Pond.Server.Audience;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
 using Pond.Ingestion;
@@ -62,6 +64,7 @@ internal static class PondHost
         services.AddHandover();
         services.AddPondIngestion(options.RunEngines);
         services.AddChannels(options.RunEngines);
+        services.AddScores(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -92,6 +95,7 @@ internal static class PondHost
         app.MapTracking();
         app.MapChannelsApi();
         app.MapHooks();
+        app.MapScoresApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();
