@@ -167,15 +167,19 @@ public sealed class ScoresTests(ITestOutputHelper output)
             properties = new { order_id = "SO-1", revenue = 268.5 },
         });
         Guid? customer = null;
+        long applied = 0;
         await WaitUntilAsync(async () =>
         {
-            customer ??= await server.CustomerOfAsync(ws.Id, "user_id", "u-rfm-1");
+            if (customer is null && (customer = await server.CustomerOfAsync(ws.Id, "user_id", "u-rfm-1")) is not null)
+                applied = watch.ElapsedMilliseconds;
             return customer is not null && await server.ScoreAsync(customer.Value) is not null;
         }, TimeSpan.FromSeconds(5));
         watch.Stop();
-        output.WriteLine($"{engine}: order scored {watch.ElapsedMilliseconds} ms after /v1/track answered");
-        // The event processor wakes on the append; the score engine polls every 500 ms.
-        watch.ElapsedMilliseconds.ShouldBeLessThan(2_500);
+        output.WriteLine($"{engine}: order applied by the processor after {applied} ms, scored {watch.ElapsedMilliseconds} ms after /v1/track answered");
+        // The score engine polls for new orders every 500 ms: its share of the delay stays near that. (The event
+        // processor's own delay, up to its 1 s idle poll on SQLite, comes on top.)
+        (watch.ElapsedMilliseconds - applied).ShouldBeLessThan(1_200);
+        watch.ElapsedMilliseconds.ShouldBeLessThan(3_000);
 
         var score = (await server.ScoreAsync(customer!.Value))!;
         (score.Stage, score.Frequency, score.Monetary).ShouldBe(("first_order", 1L, 26_850L));
