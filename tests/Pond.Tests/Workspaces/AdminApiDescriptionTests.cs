@@ -31,6 +31,8 @@ public sealed class AdminApiDescriptionTests
             "GetBrandLogo", "SetBrandLogo", "DeleteBrandLogo", "GetBrandPngLogo", "SetBrandPngLogo", "DeleteBrandPngLogo", "ListAlerts", "ListOutbox",
             "GetWeComConnection", "ConnectWeCom", "DisconnectWeCom", "GetOfficialAccountConnection", "ConnectOfficialAccount",
             "GetChannelAnalytics", "GetChannelAnalyticsDaily", "ExportChannelAnalyticsCsv",
+            "GetRfmSettings", "SetRfmSettings", "GetRfmCells", "GetRfmGrid", "RecomputeScores",
+            "GetLifecycleSettings", "SetLifecycleSettings", "GetLifecycleOverview",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {

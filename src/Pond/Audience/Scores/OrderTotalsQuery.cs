@@ -17,9 +17,9 @@ internal sealed class OrderTotalsQuery(Database database)
 
     /// <summary>Every buyer of the workspace (all of them: <paramref name="customerIds"/> null) or just the ones listed.</summary>
     public async Task<List<OrderTotals>> LoadAsync(
-        DbConnection connection, Guid workspaceId, long rfmFrom, long loyalFrom, IReadOnlyCollection<Guid>? customerIds = null)
+        DbConnection connection, Guid workspaceId, long rfmFrom, long loyalFrom, IReadOnlyCollection<Guid>? customerIds = null, long? ordersUpTo = null)
     {
-        var filter = customerIds is null ? "" : "AND customer_id " + InList();
+        var filter = (customerIds is null ? "" : "AND customer_id " + InList()) + (ordersUpTo is null ? "" : " AND occurred_at <= @ordersUpTo");
         var sql = $"""
             WITH orders AS (
                 SELECT customer_id, occurred_at, {FenExpression()} AS fen
@@ -38,7 +38,7 @@ internal sealed class OrderTotalsQuery(Database database)
             """;
         object? ids = customerIds is null ? null
             : database.IsSqlite ? JsonSerializer.Serialize(customerIds.Select(i => i.ToString())) : customerIds.ToArray();
-        return (await connection.QueryAsync<OrderTotals>(new CommandDefinition(sql, new { workspaceId, rfmFrom, loyalFrom, ids }, commandTimeout: 600))).AsList();
+        return (await connection.QueryAsync<OrderTotals>(new CommandDefinition(sql, new { workspaceId, rfmFrom, loyalFrom, ids, ordersUpTo }, commandTimeout: 600))).AsList();
     }
 
     /// <summary>New orders after <paramref name="afterId"/> (every workspace), oldest first: the incremental feed.</summary>

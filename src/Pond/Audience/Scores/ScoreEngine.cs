@@ -42,7 +42,42 @@ public sealed class ScoreEngine(
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            return await FullAsync(workspaceId, cancellationToken);
+            return await FullAsync(workspaceId, clock.GetUtcNow(), null, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// For history loaded in bulk (the demo brand), whose orders were written before anything could watch them arrive:
+    /// scores the workspace as it stood <paramref name="days"/> days ago (its first run, which records no stage
+    /// changes), then once per day up to now, counting only the orders placed by then. The stage changes of those days
+    /// are recorded on the days they happened, so the lifecycle overview has a past. A workspace already scored gets
+    /// one ordinary full run.
+    /// </summary>
+    public async Task<ScoreRunResult> ReplayAsync(Guid workspaceId, int days, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var now = clock.GetUtcNow();
+            await using (var connection = await database.OpenAsync(cancellationToken))
+            {
+                if (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM score_runs WHERE workspace_id = @workspaceId", new { workspaceId }) > 0)
+                    return await FullAsync(workspaceId, now, null, cancellationToken);
+            }
+
+            var stageChanges = 0;
+            for (var day = days; day > 0; day--)
+            {
+                var at = now.AddDays(-day);
+                stageChanges += (await FullAsync(workspaceId, at, at.ToUnixTimeMilliseconds(), cancellationToken)).StageChanges;
+            }
+
+            var last = await FullAsync(workspaceId, now, null, cancellationToken);
+            return last with { StageChanges = stageChanges + last.StageChanges };
         }
         finally
         {
@@ -82,7 +117,7 @@ public sealed class ScoreEngine(
                     || row.LocalDay != LocalDay(now, row.TimeZone);
                 if (!due)
                     continue;
-                await FullAsync(row.WorkspaceId, cancellationToken);
+                await FullAsync(row.WorkspaceId, now, null, cancellationToken);
                 ran++;
             }
 
@@ -155,11 +190,11 @@ public sealed class ScoreEngine(
             """, new { workspaceId });
     }
 
-    private async Task<ScoreRunResult> FullAsync(Guid workspaceId, CancellationToken cancellationToken)
+    /// <summary>A full run as of <paramref name="now"/>; <paramref name="ordersUpTo"/> leaves out later orders (replays only).</summary>
+    private async Task<ScoreRunResult> FullAsync(Guid workspaceId, DateTimeOffset now, long? ordersUpTo, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         var (rfm, lifecycle, version) = await settingsStore.LoadAsync(workspaceId);
-        var now = clock.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
         List<OrderTotals> totals;
         Dictionary<Guid, StoredScore> stored;
@@ -170,7 +205,7 @@ public sealed class ScoreEngine(
             timeZone = await connection.QuerySingleOrDefaultAsync<string>("SELECT time_zone FROM workspaces WHERE id = @workspaceId", new { workspaceId })
                 ?? throw new NotFoundException("No such workspace.");
             baseline = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM score_runs WHERE workspace_id = @workspaceId", new { workspaceId }) == 0;
-            totals = await _orders.LoadAsync(connection, workspaceId, nowMs - rfm.WindowDays * Scorer.DayMs, nowMs - lifecycle.LoyalWindowDays * Scorer.DayMs);
+            totals = await _orders.LoadAsync(connection, workspaceId, nowMs - rfm.WindowDays * Scorer.DayMs, nowMs - lifecycle.LoyalWindowDays * Scorer.DayMs, ordersUpTo: ordersUpTo);
             stored = await StoredAsync(connection, workspaceId, null);
         }
 
