@@ -10,7 +10,7 @@
         var chart = window.echarts.init(element, null, { renderer: "canvas" });
         chart.setOption({
             animation: false,
-            grid: { left: 64, right: 24, top: 16, bottom: 72 },
+            grid: { left: 64, right: 96, top: 16, bottom: 48 },
             tooltip: {
                 formatter: function (p) {
                     return "R " + (p.value[1] + 1) + " · F " + (p.value[0] + 1) + "<br>" + data.names.customers + ": " +
@@ -19,7 +19,7 @@
             },
             xAxis: { type: "category", name: data.names.f, nameLocation: "middle", nameGap: 28, data: ["1", "2", "3", "4", "5"], splitArea: { show: true } },
             yAxis: { type: "category", name: data.names.r, nameLocation: "middle", nameGap: 36, data: ["1", "2", "3", "4", "5"], splitArea: { show: true } },
-            visualMap: { min: 0, max: max, calculable: true, orient: "horizontal", left: "center", bottom: 0, itemHeight: 180,
+            visualMap: { min: 0, max: max, calculable: true, orient: "vertical", right: 8, top: "middle", itemHeight: 160,
                          inRange: { color: ["#f2f7f6", "#8cc7bd", "#1f7a6d"] } },
             series: [{
                 type: "heatmap",

@@ -53,9 +53,9 @@ public sealed class ScoreEngine(
     /// <summary>
     /// For history loaded in bulk (the demo brand), whose orders were written before anything could watch them arrive:
     /// scores the workspace as it stood <paramref name="days"/> days ago (its first run, which records no stage
-    /// changes), then once per day up to now, counting only the orders placed by then. The stage changes of those days
-    /// are recorded on the days they happened, so the lifecycle overview has a past. A workspace already scored gets
-    /// one ordinary full run.
+    /// changes), then works out each later day's stages from the orders placed by then, records the stage changes on
+    /// the days they happened, and ends with an ordinary full run now. The lifecycle overview so has a past. A workspace
+    /// already scored gets just the full run.
     /// </summary>
     public async Task<ScoreRunResult> ReplayAsync(Guid workspaceId, int days, CancellationToken cancellationToken = default)
     {
@@ -69,15 +69,54 @@ public sealed class ScoreEngine(
                     return await FullAsync(workspaceId, now, null, cancellationToken);
             }
 
-            var stageChanges = 0;
-            for (var day = days; day > 0; day--)
+            var start = now.AddDays(-days);
+            await FullAsync(workspaceId, start, start.ToUnixTimeMilliseconds(), cancellationToken);
+            var (rfm, lifecycle, _) = await settingsStore.LoadAsync(workspaceId);
+            var replayed = new List<StageChange>();
+            var since = new Dictionary<Guid, (string Stage, long Since)>();
+            await using (var connection = await database.OpenAsync(cancellationToken))
             {
-                var at = now.AddDays(-day);
-                stageChanges += (await FullAsync(workspaceId, at, at.ToUnixTimeMilliseconds(), cancellationToken)).StageChanges;
+                foreach (var row in (await StoredAsync(connection, workspaceId, null)).Values)
+                    since[row.CustomerId] = (row.LifecycleStage, row.StageSince);
+                for (var day = days - 1; day > 0; day--)
+                {
+                    var atMs = now.AddDays(-day).ToUnixTimeMilliseconds();
+                    var totals = await _orders.LoadAsync(connection, workspaceId, atMs - rfm.WindowDays * Scorer.DayMs,
+                        atMs - lifecycle.LoyalWindowDays * Scorer.DayMs, ordersUpTo: atMs);
+                    foreach (var t in totals)
+                    {
+                        var stage = Scorer.Stage(t, Scorer.DaysSince(t.LastOrderAt, atMs), lifecycle);
+                        var from = since.TryGetValue(t.CustomerId, out var current) ? current.Stage : LifecycleStages.New;
+                        if (from == stage)
+                            continue;
+                        replayed.Add(new StageChange(t.CustomerId, from, stage, atMs));
+                        since[t.CustomerId] = (stage, atMs);
+                    }
+                }
+            }
+
+            // The replayed stages become the stored ones, so the closing full run records only today's changes.
+            var latest = replayed.GroupBy(c => c.CustomerId).Select(g => g.Last()).ToList();
+            for (var i = 0; i < Math.Max(replayed.Count, latest.Count); i += WriteBatch)
+            {
+                await using var connection = await database.OpenAsync(cancellationToken);
+                await using DbTransaction transaction = connection is SqliteConnection sqlite
+                    ? sqlite.BeginTransaction(deferred: false)
+                    : await connection.BeginTransactionAsync(cancellationToken);
+                await connection.ExecuteAsync(
+                    """
+                    INSERT INTO customer_scores (workspace_id, customer_id, lifecycle_stage, stage_since, updated_at)
+                    VALUES (@workspaceId, @customerId, @stage, @since, @since)
+                    ON CONFLICT (customer_id) DO UPDATE SET lifecycle_stage = excluded.lifecycle_stage, stage_since = excluded.stage_since
+                    """,
+                    latest.Skip(i).Take(WriteBatch).Select(c => new { workspaceId, customerId = c.CustomerId, stage = c.To, since = c.At }), transaction);
+                await StageEventsAsync(connection, transaction, workspaceId, replayed.Skip(i).Take(WriteBatch).ToList());
+                await transaction.CommitAsync(cancellationToken);
             }
 
             var last = await FullAsync(workspaceId, now, null, cancellationToken);
-            return last with { StageChanges = stageChanges + last.StageChanges };
+            changes.TouchAll(workspaceId);
+            return last with { StageChanges = replayed.Count + last.StageChanges };
         }
         finally
         {
@@ -324,7 +363,8 @@ public sealed class ScoreEngine(
                     new { workspaceId, ids = database.IsSqlite ? (object)JsonSerializer.Serialize(deletes.Select(d => d.ToString())) : deletes.ToArray() }, transaction);
             }
 
-            stageChanges += await StageEventsAsync(connection, transaction, workspaceId, chunk, nowMs);
+            stageChanges += await StageEventsAsync(connection, transaction, workspaceId,
+                chunk.Where(p => p.From is not null).Select(p => new StageChange(p.Row.CustomerId, p.From!, p.Row.Stage, nowMs)).ToList());
             await transaction.CommitAsync(cancellationToken);
             if (touchEach)
                 changes.Touch(workspaceId, chunk.Where(p => p.Visible).Select(p => p.Row.CustomerId).Concat(deletes).ToList());
@@ -384,27 +424,25 @@ public sealed class ScoreEngine(
     /// A lifecycle.changed audience event and a "Lifecycle Stage Changed" timeline row per stage change. The timeline's
     /// message id is derived from the customer, the new stage and the moment, so a repeated write is stored once.
     /// </summary>
-    private static async Task<int> StageEventsAsync(DbConnection connection, DbTransaction transaction, Guid workspaceId, List<PendingRow> rows, long nowMs)
+    private static async Task<int> StageEventsAsync(DbConnection connection, DbTransaction transaction, Guid workspaceId, List<StageChange> changed)
     {
-        var changed = rows.Where(p => p.From is not null).ToList();
         if (changed.Count == 0)
             return 0;
         await connection.ExecuteAsync(
-            "INSERT INTO audience_events (workspace_id, customer_id, kind, subject, detail, occurred_at) VALUES (@workspaceId, @customerId, @kind, @subject, @detail, @nowMs)",
-            changed.Select(p => new
+            "INSERT INTO audience_events (workspace_id, customer_id, kind, subject, detail, occurred_at) VALUES (@workspaceId, @customerId, @kind, @subject, @detail, @at)",
+            changed.Select(c => new
             {
-                workspaceId, customerId = p.Row.CustomerId, kind = AudienceEventKind, subject = p.Row.Stage,
-                detail = JsonSerializer.Serialize(new { from = p.From }), nowMs,
+                workspaceId, customerId = c.CustomerId, kind = AudienceEventKind, subject = c.To, detail = JsonSerializer.Serialize(new { from = c.From }), at = c.At,
             }), transaction);
         await connection.ExecuteAsync(
             """
             INSERT INTO customer_events (workspace_id, customer_id, message_id, type, name, occurred_at, properties)
-            VALUES (@workspaceId, @customerId, @messageId, 'track', @name, @nowMs, @properties) ON CONFLICT DO NOTHING
+            VALUES (@workspaceId, @customerId, @messageId, 'track', @name, @at, @properties) ON CONFLICT DO NOTHING
             """,
-            changed.Select(p => new
+            changed.Select(c => new
             {
-                workspaceId, customerId = p.Row.CustomerId, messageId = $"lifecycle-{p.Row.CustomerId:N}-{p.Row.Stage}-{nowMs}", name = TimelineEvent, nowMs,
-                properties = JsonSerializer.Serialize(new { from = p.From, to = p.Row.Stage }),
+                workspaceId, customerId = c.CustomerId, messageId = $"lifecycle-{c.CustomerId:N}-{c.To}-{c.At}", name = TimelineEvent, at = c.At,
+                properties = JsonSerializer.Serialize(new { from = c.From, to = c.To }),
             }), transaction);
         return changed.Count;
     }
@@ -418,6 +456,8 @@ public sealed class ScoreEngine(
     }
 
     public void Dispose() => _gate.Dispose();
+
+    private sealed record StageChange(Guid CustomerId, string From, string To, long At);
 
     private sealed record PendingRow(ScoreRow Row, string? From, long StageSince, bool Visible);
 
