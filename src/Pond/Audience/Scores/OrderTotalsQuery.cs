@@ -41,6 +41,52 @@ internal sealed class OrderTotalsQuery(Database database)
         return (await connection.QueryAsync<OrderTotals>(new CommandDefinition(sql, new { workspaceId, rfmFrom, loyalFrom, ids, ordersUpTo }, commandTimeout: 600))).AsList();
     }
 
+    /// <summary>Every order of the workspace, one row each (for replaying history day by day).</summary>
+    public async Task<List<OrderRow>> OrdersAsync(DbConnection connection, Guid workspaceId) =>
+        (await connection.QueryAsync<OrderRow>(new CommandDefinition(
+            $"SELECT customer_id AS CustomerId, occurred_at AS OccurredAt, {FenExpression()} AS Fen FROM customer_events WHERE workspace_id = @workspaceId AND name = '{OrderEvent}'",
+            new { workspaceId }, commandTimeout: 600))).AsList();
+
+    /// <summary>What <see cref="LoadAsync"/> would answer as of <paramref name="atMs"/>, from orders already in memory.</summary>
+    public static List<OrderTotals> TotalsAt(IEnumerable<IGrouping<Guid, OrderRow>> ordersByCustomer, long atMs, long rfmFrom, long loyalFrom)
+    {
+        var totals = new List<OrderTotals>();
+        foreach (var customer in ordersByCustomer)
+        {
+            long orders = 0, first = long.MaxValue, last = long.MinValue, windowOrders = 0, windowFen = 0, loyalOrders = 0, loyalFen = 0;
+            foreach (var order in customer)
+            {
+                if (order.OccurredAt > atMs)
+                    continue;
+                orders++;
+                first = Math.Min(first, order.OccurredAt);
+                last = Math.Max(last, order.OccurredAt);
+                if (order.OccurredAt >= rfmFrom)
+                {
+                    windowOrders++;
+                    windowFen += order.Fen;
+                }
+
+                if (order.OccurredAt >= loyalFrom)
+                {
+                    loyalOrders++;
+                    loyalFen += order.Fen;
+                }
+            }
+
+            if (orders > 0)
+            {
+                totals.Add(new OrderTotals
+                {
+                    CustomerId = customer.Key, Orders = orders, FirstOrderAt = first, LastOrderAt = last,
+                    WindowOrders = windowOrders, WindowFen = windowFen, LoyalOrders = loyalOrders, LoyalFen = loyalFen,
+                });
+            }
+        }
+
+        return totals;
+    }
+
     /// <summary>New orders after <paramref name="afterId"/> (every workspace), oldest first: the incremental feed.</summary>
     public static async Task<List<NewOrder>> AfterAsync(DbConnection connection, long afterId, int limit) =>
         (await connection.QueryAsync<NewOrder>(
@@ -73,4 +119,11 @@ internal sealed class NewOrder
     public long Id { get; init; }
     public Guid WorkspaceId { get; init; }
     public Guid CustomerId { get; init; }
+}
+
+internal sealed class OrderRow
+{
+    public Guid CustomerId { get; init; }
+    public long OccurredAt { get; init; }
+    public long Fen { get; init; }
 }

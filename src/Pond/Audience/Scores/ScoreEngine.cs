@@ -78,11 +78,12 @@ public sealed class ScoreEngine(
             {
                 foreach (var row in (await StoredAsync(connection, workspaceId, null)).Values)
                     since[row.CustomerId] = (row.LifecycleStage, row.StageSince);
+                // One read of the orders; each day's totals are then worked out in memory.
+                var orders = (await _orders.OrdersAsync(connection, workspaceId)).GroupBy(o => o.CustomerId).ToList();
                 for (var day = days - 1; day > 0; day--)
                 {
                     var atMs = now.AddDays(-day).ToUnixTimeMilliseconds();
-                    var totals = await _orders.LoadAsync(connection, workspaceId, atMs - rfm.WindowDays * Scorer.DayMs,
-                        atMs - lifecycle.LoyalWindowDays * Scorer.DayMs, ordersUpTo: atMs);
+                    var totals = OrderTotalsQuery.TotalsAt(orders, atMs, atMs - rfm.WindowDays * Scorer.DayMs, atMs - lifecycle.LoyalWindowDays * Scorer.DayMs);
                     foreach (var t in totals)
                     {
                         var stage = Scorer.Stage(t, Scorer.DaysSince(t.LastOrderAt, atMs), lifecycle);
