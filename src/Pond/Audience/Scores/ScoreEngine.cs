@@ -24,7 +24,7 @@ public sealed record ScoreRunResult(int CustomersScored, int RowsChanged, int St
 public sealed class ScoreEngine(
     Database database, ScoreSettingsStore settingsStore, AudienceChanges changes, TimeProvider clock, ILogger<ScoreEngine> logger) : IDisposable
 {
-    public const string CheckpointName = "score_engine";
+    public const string CheckpointName = "orders";
     public const string TimelineEvent = "Lifecycle Stage Changed";
     public const string AudienceEventKind = "lifecycle.changed";
     private const int WriteBatch = 5_000;
@@ -175,7 +175,7 @@ public sealed class ScoreEngine(
         await using var connection = await database.OpenAsync(cancellationToken);
         var last = await OrderTotalsQuery.LastIdAsync(connection);
         await connection.ExecuteAsync(
-            "INSERT INTO processor_checkpoints (name, position, updated_at) VALUES (@name, @last, @now) ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO score_checkpoints (name, position, updated_at) VALUES (@name, @last, @now) ON CONFLICT (name) DO NOTHING",
             new { name = CheckpointName, last, now = clock.GetUtcNow() });
     }
 
@@ -193,7 +193,7 @@ public sealed class ScoreEngine(
             await using (var connection = await database.OpenAsync(cancellationToken))
             {
                 var position = await connection.ExecuteScalarAsync<long?>(
-                    "SELECT position FROM processor_checkpoints WHERE name = @name", new { name = CheckpointName });
+                    "SELECT position FROM score_checkpoints WHERE name = @name", new { name = CheckpointName });
                 if (position is null)
                     return 0;
                 orders = await OrderTotalsQuery.AfterAsync(connection, position.Value, limit);
@@ -206,7 +206,7 @@ public sealed class ScoreEngine(
             await using (var connection = await database.OpenAsync(cancellationToken))
             {
                 await connection.ExecuteAsync(
-                    "UPDATE processor_checkpoints SET position = @position, updated_at = @now WHERE name = @name",
+                    "UPDATE score_checkpoints SET position = @position, updated_at = @now WHERE name = @name",
                     new { name = CheckpointName, position = orders[^1].Id, now = clock.GetUtcNow() });
             }
 

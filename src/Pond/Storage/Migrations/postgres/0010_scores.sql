@@ -45,6 +45,13 @@ CREATE TABLE score_runs (
     incremental_customers bigint NOT NULL DEFAULT 0
 );
 
+-- Where the score engine's order feed stands: the last customer_events id it rescored (one row, name 'orders').
+CREATE TABLE score_checkpoints (
+    name text PRIMARY KEY,
+    position bigint NOT NULL,
+    updated_at bigint NOT NULL
+);
+
 -- The score engine follows new orders by id; this partial index keeps that poll a short range scan
 -- however many other events arrive in between.
 CREATE INDEX ix_customer_events_orders ON customer_events (id) WHERE name = 'Order Completed';
