@@ -16,6 +16,8 @@ internal static class BenchCli
             return await CallbacksAsync(args);
         if (args.Length > 0 && args[0] == "import")
             return await ImportAsync(args);
+        if (args.Length > 0 && args[0] == "scores")
+            return await ScoresAsync(args);
         if (args.Length == 0 || args[0] != "ingest")
         {
             await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false]");
@@ -70,6 +72,37 @@ internal static class BenchCli
         }
 
         return await Audience.ImportBench.RunAsync(settings);
+    }
+
+    /// <summary>`scores [--engine sqlite|postgres|both] [--customers 1000000] [--orders-per-customer 3]`</summary>
+    private static async Task<int> ScoresAsync(string[] args)
+    {
+        var settings = new Audience.ScoreBench.Settings();
+        var engine = "both";
+        for (var i = 1; i + 1 < args.Length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--engine": engine = args[i + 1]; break;
+                case "--customers": settings = settings with { Customers = int.Parse(args[i + 1], CultureInfo.InvariantCulture) }; break;
+                case "--orders-per-customer": settings = settings with { OrdersPerCustomer = double.Parse(args[i + 1], CultureInfo.InvariantCulture) }; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}.");
+            }
+        }
+
+        DbEngine[] engines = engine switch
+        {
+            "sqlite" => [DbEngine.Sqlite],
+            "postgres" => [DbEngine.Postgres],
+            "both" => [DbEngine.Sqlite, DbEngine.Postgres],
+            _ => throw new ArgumentException("--engine is sqlite, postgres or both."),
+        };
+        var results = new List<Audience.ScoreBench.Result>();
+        foreach (var e in engines)
+            results.Add(await Audience.ScoreBench.RunAsync(e, settings));
+        Console.WriteLine();
+        Console.WriteLine(Audience.ScoreBench.Table(results));
+        return 0;
     }
 
     private static async Task<int> CallbacksAsync(string[] args)

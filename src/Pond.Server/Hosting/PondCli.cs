@@ -194,6 +194,12 @@ internal static class PondCli
             {
             }
 
+            // RFM cells and lifecycle stages for the orders just loaded, so those pages mean something at once. The demo
+            // brand's history is replayed day by day over the simulated month, so its stage changes have dates.
+            var scores = services.GetRequiredService<Pond.Audience.Scores.ScoreEngine>();
+            var scored = setUpDemo ? await scores.ReplayAsync(workspace.Id, days, cancellationToken) : await scores.RecomputeAsync(workspace.Id, cancellationToken);
+            AnsiConsole.MarkupLineInterpolated($"Scored {scored.CustomersScored:N0} buyers (RFM cells and lifecycle stages); {scored.StageChanges:N0} stage changes recorded.");
+
             return result;
         }
         finally

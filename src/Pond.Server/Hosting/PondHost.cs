@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
+using Pond.Audience.Scores;
 using Pond.Server.Account;
 using Pond.Server.Audience;
 using Pond.Server.Auth;
@@ -66,6 +67,7 @@ internal static class PondHost
         services.AddChannels(options.RunEngines);
         services.AddSegments(options.RunEngines);
         services.AddImports(options.DataDirectory, options.RunEngines);
+        services.AddScores(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -100,6 +102,7 @@ internal static class PondHost
         app.MapSegmentsApi();
         app.MapImportsApi();
         app.MapCustomerExportApi();
+        app.MapScoresApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();

@@ -114,5 +114,11 @@ public sealed class DemoAcquisitionTests
         (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE state = 'held'")).ShouldBe(result.Adds);
         (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM channels")).ShouldBe(5);
         (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM processor_checkpoints p WHERE p.position < (SELECT MAX(seq) FROM event_log)")).ShouldBe(0);
+        // Every buyer is scored at once, with the stage changes of the replayed days on record.
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM customer_scores"))
+            .ShouldBe(await connection.ExecuteScalarAsync<long>("SELECT COUNT(DISTINCT customer_id) FROM customer_events WHERE name = 'Order Completed'"));
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM customer_scores WHERE rfm_cell IS NOT NULL")).ShouldBeGreaterThan(0);
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audience_events WHERE kind = 'lifecycle.changed'"))
+            .ShouldBe(await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM customer_events WHERE name = 'Lifecycle Stage Changed'"));
     }
 }

@@ -37,6 +37,8 @@ public sealed class AdminApiDescriptionTests
             "ListSegments", "CreateSegment", "PreviewSegment", "GetSegment", "UpdateSegment", "DeleteSegment", "ListSegmentMembers", "GetSegmentSizes", "TagSegmentMembers", "ExportSegment",
             "GetAudienceVocabulary", "ListAudienceEvents",
             "UploadImport", "ListImports", "GetImport", "GetImportRejects", "ExportCustomers",
+            "GetRfmSettings", "SetRfmSettings", "GetRfmCells", "GetRfmGrid", "RecomputeScores",
+            "GetLifecycleSettings", "SetLifecycleSettings", "GetLifecycleOverview",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
