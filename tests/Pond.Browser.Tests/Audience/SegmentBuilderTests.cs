@@ -26,7 +26,7 @@ public sealed class SegmentBuilderTests(BrowserFixture fixture)
     public async Task IssueSegment_BuiltByClicking_LiveCountMatches_SavedPageShowsMembers_ExportsThem()
     {
         var workspace = await fixture.Server.CreateWorkspaceAsync("segment-builder");
-        var expected = await SeedAsync(workspace);
+        var (expected, _) = await SeedAsync(workspace);
 
         var page = await fixture.NewPageAsync();
         await ConsoleSteps.SignInAndLandOnHomeAsync(page, workspace.OwnerEmail, PondServer.OwnerPassword);
@@ -116,12 +116,17 @@ public sealed class SegmentBuilderTests(BrowserFixture fixture)
         await AddConditionAsync(page);
         await page.GetByTestId("condition").First.GetByTestId("condition-kind").SelectOptionAsync("rfm");
         await Expect(page.GetByTestId("rfm-cells")).ToContainTextAsync("重要价值 · Important value");
+        // No cell chosen yet: the server says what to fix, at the condition.
+        await Expect(page.GetByTestId("condition").First.GetByTestId("node-error")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("live-count-value")).ToHaveTextAsync("—");
+        await page.GetByTestId("rfm-cells").GetByText("重要价值 · Important value").ClickAsync();
         await Expect(page.GetByTestId("live-count-value")).ToHaveTextAsync("0");
         await ConsoleSteps.ScreenshotAsync(fixture, page, "segment-builder.en");
 
         // Export: a CSV whose rows are exactly the members (the endpoint arrives with the export work).
         await page.GotoAsync(segmentUrl);
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-csv").ClickAsync());
+        (await download.FailureAsync()).ShouldBeNull($"downloading {download.Url} failed (GET /api/segments/{{id}}/export.csv arrives with the export work)");
         var path = await download.PathAsync();
         var lines = (await File.ReadAllLinesAsync(path)).Where(l => l.Trim().Length > 0).ToList();
         lines.Count.ShouldBe(1 + expected.Count, string.Join('\n', lines));
@@ -183,6 +188,129 @@ public sealed class SegmentBuilderTests(BrowserFixture fixture)
         await Expect(page.GetByTestId("segments-empty")).ToBeVisibleAsync();
     }
 
+    [Fact]
+    public async Task EveryConditionKind_HasItsEditor_WritesTheDocumentedJson_AndLoadsBack()
+    {
+        var workspace = await fixture.Server.CreateWorkspaceAsync("segment-kinds");
+        var (_, carrier) = await SeedAsync(workspace);
+        var page = await fixture.NewPageAsync();
+        await ConsoleSteps.SignInAndLandOnHomeAsync(page, workspace.OwnerEmail, PondServer.OwnerPassword);
+        await page.GotoAsync("/audience/segments/new");
+        await Expect(page.GetByTestId("live-count-value")).ToHaveTextAsync("8");
+        var c = page.GetByTestId("condition");
+
+        await AddConditionAsync(page);
+        await c.Nth(0).GetByTestId("trait-key").FillAsync("age");
+        await c.Nth(0).GetByTestId("trait-type").SelectOptionAsync("number");
+        await c.Nth(0).GetByTestId("trait-op").SelectOptionAsync("between");
+        await c.Nth(0).GetByTestId("trait-low").FillAsync("18");
+        await c.Nth(0).GetByTestId("trait-high").FillAsync("35");
+
+        await AddConditionAsync(page);
+        await c.Nth(1).GetByTestId("trait-key").FillAsync("city");
+        await c.Nth(1).GetByTestId("trait-op").SelectOptionAsync("in");
+        await c.Nth(1).GetByTestId("trait-chip-entry").FillAsync("上海");
+        await c.Nth(1).GetByTestId("trait-chip-entry").PressAsync("Enter");
+        await c.Nth(1).GetByTestId("trait-chip-entry").FillAsync("杭州");
+        await c.Nth(1).GetByTestId("trait-chip-entry").PressAsync("Enter");
+        await Expect(c.Nth(1).GetByTestId("chip")).ToHaveCountAsync(2);
+
+        await AddConditionAsync(page);
+        await c.Nth(2).GetByTestId("condition-kind").SelectOptionAsync("tag");
+        await c.Nth(2).GetByTestId("tag-op").SelectOptionAsync("lacks");
+        await c.Nth(2).GetByTestId("tag-name").FillAsync("挽回中");
+
+        await AddConditionAsync(page);
+        await c.Nth(3).GetByTestId("condition-kind").SelectOptionAsync("depth");
+        await c.Nth(3).GetByTestId("depth-op").SelectOptionAsync("gte");
+        await c.Nth(3).GetByTestId("depth-value").SelectOptionAsync("friend");
+
+        await AddConditionAsync(page);
+        await c.Nth(4).GetByTestId("condition-kind").SelectOptionAsync("carrier");
+        await c.Nth(4).GetByTestId("carrier-value").SelectOptionAsync(carrier.ToString());
+
+        await AddConditionAsync(page);
+        await c.Nth(5).GetByTestId("condition-kind").SelectOptionAsync("carrier_kind");
+        await c.Nth(5).GetByTestId("carrier-kind-value").SelectOptionAsync("wecom_account");
+
+        await AddConditionAsync(page);
+        await c.Nth(6).GetByTestId("condition-kind").SelectOptionAsync("owner");
+        await c.Nth(6).GetByTestId("owner-value").SelectOptionAsync("none");
+        await c.Nth(6).GetByTestId("condition-not").CheckAsync();
+
+        await AddConditionAsync(page);
+        await c.Nth(7).GetByTestId("condition-kind").SelectOptionAsync("event");
+        await c.Nth(7).GetByTestId("event-name").FillAsync("Order Completed");
+        await c.Nth(7).GetByTestId("event-measure").SelectOptionAsync("sum");
+        await c.Nth(7).GetByTestId("event-sum-property").FillAsync("revenue");
+        await c.Nth(7).GetByTestId("event-op").SelectOptionAsync("gte");
+        await c.Nth(7).GetByTestId("event-value").FillAsync("300");
+        await c.Nth(7).GetByTestId("event-window").FillAsync("30");
+        await c.Nth(7).GetByTestId("add-filter").ClickAsync();
+        await c.Nth(7).GetByTestId("filter-property").FillAsync("channel");
+        await c.Nth(7).GetByTestId("filter-op").SelectOptionAsync("eq");
+        await c.Nth(7).GetByTestId("filter-value").FillAsync("mini_program");
+
+        await AddConditionAsync(page);
+        await c.Nth(8).GetByTestId("condition-kind").SelectOptionAsync("rfm_score");
+        await c.Nth(8).GetByTestId("rfm-dimension").SelectOptionAsync("m");
+        await c.Nth(8).GetByTestId("rfm-op").SelectOptionAsync("gte");
+        await c.Nth(8).GetByTestId("rfm-value").SelectOptionAsync("4");
+
+        await AddConditionAsync(page);
+        await c.Nth(9).GetByTestId("condition-kind").SelectOptionAsync("lifecycle");
+        await c.Nth(9).GetByTestId("lifecycle-stages").Locator("input[value=repeat]").CheckAsync();
+        await c.Nth(9).GetByTestId("lifecycle-stages").Locator("input[value=loyal]").CheckAsync();
+
+        await AddConditionAsync(page);
+        await c.Nth(10).GetByTestId("condition-kind").SelectOptionAsync("consent");
+        await c.Nth(10).GetByTestId("consent-value").SelectOptionAsync("subscribed");
+
+        // A nested group, negated, holding an RFM cell and a friend-of-a-staff-member condition.
+        await page.GetByTestId("add-group").Last.ClickAsync();
+        await c.Nth(11).GetByTestId("condition-kind").SelectOptionAsync("rfm");
+        await c.Nth(11).GetByTestId("rfm-cells").Locator("input[value=important_value]").CheckAsync();
+        await page.GetByTestId("add-condition").Nth(0).ClickAsync();
+        await c.Nth(12).GetByTestId("condition-kind").SelectOptionAsync("staff");
+        await page.GetByTestId("group-mode").Nth(1).SelectOptionAsync("any");
+        await page.GetByTestId("group-not").Nth(1).CheckAsync();
+
+        var expected = JsonNode.Parse($$"""
+            { "all": [
+              { "trait": "age", "op": "between", "value": [18, 35] },
+              { "trait": "city", "op": "in", "value": ["上海", "杭州"] },
+              { "tag": "挽回中", "op": "lacks" },
+              { "depth": "friend", "op": "gte" },
+              { "carrier": "{{carrier}}" },
+              { "carrier_kind": "wecom_account" },
+              { "not": { "owner": "none" } },
+              { "event": "Order Completed", "where": [{ "property": "channel", "op": "eq", "value": "mini_program" }], "within_days": 30,
+                "measure": "sum", "property": "revenue", "op": "gte", "value": 300 },
+              { "rfm_score": "m", "op": "gte", "value": 4 },
+              { "lifecycle": ["repeat", "loyal"] },
+              { "consent": "subscribed" },
+              { "not": { "any": [ { "rfm": "important_value" }, { "staff": "any" } ] } }
+            ] }
+            """);
+        await Expect(page.GetByTestId("live-count")).ToHaveAttributeAsync("data-state", "ok");
+        var written = JsonNode.Parse(await page.GetByTestId("rule-json").TextContentAsync() ?? "");
+        JsonNode.DeepEquals(written, expected).ShouldBeTrue(written?.ToJsonString());
+
+        // Saved and opened again, the builder shows the same tree and writes the same JSON.
+        await page.GetByTestId("segment-name").FillAsync("每种条件");
+        await page.GetByTestId("save-segment").ClickAsync();
+        await Expect(page.GetByTestId("form-ok")).ToBeVisibleAsync();
+        await page.ReloadAsync();
+        await Expect(page.GetByTestId("condition")).ToHaveCountAsync(13);
+        await Expect(page.GetByTestId("live-count")).ToHaveAttributeAsync("data-state", "ok");
+        var loaded = JsonNode.Parse(await page.GetByTestId("rule-json").TextContentAsync() ?? "");
+        JsonNode.DeepEquals(loaded, expected).ShouldBeTrue(loaded?.ToJsonString());
+        await Expect(c.Nth(1).GetByTestId("chip")).ToHaveCountAsync(2);
+        await Expect(c.Nth(6).GetByTestId("condition-not")).ToBeCheckedAsync();
+        await Expect(c.Nth(7).GetByTestId("filter-value")).ToHaveValueAsync("mini_program");
+        await Expect(page.GetByTestId("group-not").Nth(1)).ToBeCheckedAsync();
+    }
+
     private const string IssueRule = """
         { "all": [
           { "trait": "gender", "op": "eq", "value": "female" },
@@ -199,11 +327,11 @@ public sealed class SegmentBuilderTests(BrowserFixture fixture)
     /// Eight customers through the tracking API, each missing the issue's segment by one condition except two.
     /// Returns the two who match, by customer id.
     /// </summary>
-    private async Task<Dictionary<Guid, string>> SeedAsync(TestWorkspace workspace)
+    private async Task<(Dictionary<Guid, string> Expected, Guid Carrier)> SeedAsync(TestWorkspace workspace)
     {
         var seed = new CustomerSeed(workspace);
         var staff = await seed.StaffAsync("导购小美");
-        await seed.CarrierAsync(CarrierKinds.WecomAccount, "小美的企微", "wx-xiaomei", staff);
+        var carrier = await seed.CarrierAsync(CarrierKinds.WecomAccount, "小美的企微", "wx-xiaomei", staff);
         var now = DateTimeOffset.UtcNow;
         var messages = new List<object>();
         var n = 0;
@@ -244,6 +372,6 @@ public sealed class SegmentBuilderTests(BrowserFixture fixture)
         var expected = new Dictionary<Guid, string>();
         foreach (var (userId, name) in new[] { ("u-lin", "林小姐"), ("u-zhou", "周小姐") })
             expected[(await fixture.Server.CustomerOfAsync(workspace.Id, "user_id", userId)).ShouldNotBeNull()] = name;
-        return expected;
+        return (expected, carrier);
     }
 }

@@ -353,8 +353,8 @@
                         self.preview = { state: "ok", count: r.body.count, poolSize: r.body.poolSize, elapsedMs: r.body.elapsedMs, sample: r.body.sample || [], message: "" };
                     } else if (r.status === 400) {
                         var message = r.body.detail || r.body.title || self.t("The rule is not valid.");
-                        self.preview.state = "invalid";
-                        self.preview.message = message;
+                        // The count of a rule that cannot be read would mislead: show none, keep the form as typed.
+                        self.preview = { state: "invalid", count: null, poolSize: null, elapsedMs: null, sample: [], message: message };
                         self.showError(r.body.field || "rule", message);
                     } else {
                         self.preview.state = "failed";
