@@ -311,6 +311,38 @@ public sealed class SegmentBuilderTests(BrowserFixture fixture)
         await Expect(page.GetByTestId("group-not").Nth(1)).ToBeCheckedAsync();
     }
 
+    [Fact]
+    public async Task SavedSegment_MembersLoadMore_UntilAllAreShown()
+    {
+        var workspace = await fixture.Server.CreateWorkspaceAsync("segment-members");
+        using (var tracking = workspace.TrackingClient())
+        {
+            var batch = Enumerable.Range(1, 30).Select(i => new { type = "identify", userId = $"m-{i}", traits = new { name = $"会员{i:00}", city = "上海" } }).ToArray();
+            await tracking.SendOkAsync("/v1/batch", new { batch });
+        }
+
+        await fixture.Server.ProcessAsync();
+        await fixture.Server.Service<AudienceEngine>().CatchUpAsync();
+        using var admin = workspace.AdminClient();
+        var created = await admin.PostAsJsonAsync("/api/segments", new { name = "上海会员", rule = new { trait = "city", op = "eq", value = "上海" } });
+        created.EnsureSuccessStatusCode();
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+
+        var page = await fixture.NewPageAsync();
+        await ConsoleSteps.SignInAndLandOnHomeAsync(page, workspace.OwnerEmail, PondServer.OwnerPassword);
+        await page.GotoAsync($"/audience/segments/{id}");
+        await Expect(page.GetByTestId("segment-member-count")).ToHaveTextAsync("30");
+        // A lone condition is shown inside an "all of" group.
+        await Expect(page.GetByTestId("condition")).ToHaveCountAsync(1);
+        await Expect(page.GetByTestId("condition").GetByTestId("trait-key")).ToHaveValueAsync("city");
+        await Expect(page.GetByTestId("member-row")).ToHaveCountAsync(25);
+        await page.GetByTestId("load-more").ClickAsync();
+        await Expect(page.GetByTestId("member-row")).ToHaveCountAsync(30);
+        await Expect(page.GetByTestId("load-more")).ToHaveCountAsync(0);
+        var ids = await page.GetByTestId("member-row").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.customerId)");
+        ids.Distinct().Count().ShouldBe(30);
+    }
+
     private const string IssueRule = """
         { "all": [
           { "trait": "gender", "op": "eq", "value": "female" },
