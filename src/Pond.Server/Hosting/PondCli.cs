@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
+using Pond.Audience;
 using Pond.Server.Demo;
 using Pond.Storage;
 using Pond.Workspaces;
@@ -177,7 +178,10 @@ internal static class PondCli
             var workspace = await services.GetRequiredService<WorkspaceService>().FindWorkspaceBySlugAsync(slug)
                 ?? throw new ValidationFailedException($"No workspace '{slug}'.", "workspace");
             if (setUpDemo)
+            {
+                await ActivatorUtilities.CreateInstance<DemoTags>(services).SetUpAsync(workspace.Id, cancellationToken);
                 await ActivatorUtilities.CreateInstance<DemoAcquisition>(services).SetUpAsync(workspace.Id);
+            }
             var address = services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
                 .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
             using var http = new HttpClient { BaseAddress = new Uri(address) };
@@ -216,6 +220,8 @@ internal static class PondCli
             var simulated = await SimulateAcquisitionAsync(options, DemoCatalog.WorkspaceSlug, 30, setUpDemo: true, cancellationToken);
             AnsiConsole.MarkupLineInterpolated(
                 $"Channels: {simulated.Scans:N0} scans, {simulated.Adds:N0} adds, {simulated.GroupJoins:N0} group joins, {simulated.Deletions:N0} deletions, {simulated.Orders:N0} first orders.");
+            await DemoAudience.SetUpAsync(services, result.Workspace.Id);
+            AnsiConsole.MarkupLineInterpolated($"Segments: {string.Join("、", DemoAudience.Segments.Select(s => s.Name))}.");
             AnsiConsole.MarkupLineInterpolated($"Sign in as [bold]{DemoCatalog.OwnerEmail}[/] / [bold]{DemoCatalog.Password}[/] (also {DemoCatalog.StaffEmail}, {DemoCatalog.AnalystEmail}).");
             AnsiConsole.MarkupLineInterpolated($"Tracking API write key: [bold]{result.WriteKey}[/]   Admin API secret key: [bold]{result.SecretKey}[/]");
             return 0;
@@ -233,6 +239,7 @@ internal static class PondCli
         var services = new ServiceCollection();
         services.AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         services.AddPondCore(options.ConnectionString);
+        services.AddAudience(runEngine: false);
         return services.BuildServiceProvider();
     }
 }

@@ -61,6 +61,7 @@ internal static class PondHost
         services.AddStaff();
         services.AddChannelAnalytics();
         services.AddHandover();
+        services.AddTags();
         services.AddPondIngestion(options.RunEngines);
         services.AddChannels(options.RunEngines);
         services.AddSegments(options.RunEngines);
@@ -90,6 +91,7 @@ internal static class PondHost
         app.MapStaffApi();
         app.MapChannelAnalyticsApi();
         app.MapHandoverApi();
+        app.MapTagsApi();
         app.MapWorkspaceAdminApi();
         app.MapTracking();
         app.MapChannelsApi();

@@ -54,7 +54,7 @@ internal sealed class AudienceIndex(AudienceStore store, ILogger<AudienceIndex> 
         var events = 0L;
         await store.ReadEventsAsync(workspaceId, 0, watermark, null, (customer, name, occurredAt, properties) =>
         {
-            if (audience.OrdinalOf(customer) is not { } ordinal)
+            if (name is null || audience.OrdinalOf(customer) is not { } ordinal)
                 return;
             AddEvent(audience, ordinal, name, occurredAt, properties);
             if (++events % 2_000_000 == 0)
@@ -76,16 +76,16 @@ internal sealed class AudienceIndex(AudienceStore store, ILogger<AudienceIndex> 
     }
 
     /// <summary>
-    /// Applies change notices to loaded workspaces and returns, per workspace, the ordinals of customers
-    /// whose memberships must be re-evaluated. Workspaces not loaded yet are skipped: their build reads
-    /// the database after the change.
+    /// Applies change notices and returns, per workspace, the ordinals of customers whose memberships must
+    /// be re-evaluated. Workspaces never asked for are skipped (their build will read the database after
+    /// the change); one being built is waited for, so no notice is lost to a build in progress.
     /// </summary>
     public async Task<Dictionary<Guid, HashSet<int>>> ApplyAsync(IReadOnlyList<AudienceChange> changes, CancellationToken cancellationToken)
     {
         var touched = new Dictionary<Guid, HashSet<int>>();
         foreach (var workspace in changes.GroupBy(c => c.WorkspaceId))
         {
-            if (!IsLoaded(workspace.Key))
+            if (!_workspaces.ContainsKey(workspace.Key))
                 continue;
             var loaded = await LoadedAsync(workspace.Key);
             var ordinals = await ApplyAsync(loaded, workspace.ToList(), cancellationToken);
@@ -108,16 +108,24 @@ internal sealed class AudienceIndex(AudienceStore store, ILogger<AudienceIndex> 
         // (both were committed together), even when its change notice is still on the way.
         var watermark = await store.EventWatermarkAsync(audience.WorkspaceId);
         var newEvents = new List<(Guid Customer, string Name, long At, byte[] Properties)>();
-        await store.ReadEventsAsync(audience.WorkspaceId, loaded.EventWatermark, watermark, null,
-            (customer, name, at, properties) => newEvents.Add((customer, name, at, properties.ToArray())), cancellationToken);
-        ids?.UnionWith(newEvents.Select(e => e.Customer));
+        var withNewRows = new HashSet<Guid>();
+        await store.ReadEventsAsync(audience.WorkspaceId, loaded.EventWatermark, watermark, null, (customer, name, at, properties) =>
+        {
+            withNewRows.Add(customer);
+            if (name is not null)
+                newEvents.Add((customer, name, at, properties.ToArray()));
+        }, cancellationToken);
+        ids?.UnionWith(withNewRows);
         var carriers = await store.CarriersAsync(audience.WorkspaceId);
         var facts = await store.FactsAsync(audience.WorkspaceId, ids);
         var reloaded = new List<(Guid Customer, string Name, long At, byte[] Properties)>();
         foreach (var survivor in survivors)
         {
-            await store.ReadEventsAsync(audience.WorkspaceId, 0, watermark, survivor,
-                (customer, name, at, properties) => reloaded.Add((customer, name, at, properties.ToArray())), cancellationToken);
+            await store.ReadEventsAsync(audience.WorkspaceId, 0, watermark, survivor, (customer, name, at, properties) =>
+            {
+                if (name is not null)
+                    reloaded.Add((customer, name, at, properties.ToArray()));
+            }, cancellationToken);
         }
 
         var touched = new HashSet<int>();

@@ -86,16 +86,17 @@ internal sealed class AudienceStore(Database database)
                 : "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'customer_scores' AND schemaname = current_schema()") > 0;
 
     /// <summary>
-    /// Streams track events from the timeline in id order: after <paramref name="afterId"/>, up to
-    /// <paramref name="upToId"/>, of one customer or all. Returns the last id read.
+    /// Streams timeline rows in id order: after <paramref name="afterId"/>, up to <paramref name="upToId"/>,
+    /// of one customer or all. Track events come with their name; other rows (identify, page…) with a null
+    /// name, so a reader still learns that the customer changed. Returns the last id read.
     /// </summary>
     public async Task<long> ReadEventsAsync(
-        Guid workspaceId, long afterId, long upToId, Guid? customerId, Action<Guid, string, long, ReadOnlyMemory<byte>> onEvent, CancellationToken cancellationToken = default)
+        Guid workspaceId, long afterId, long upToId, Guid? customerId, Action<Guid, string?, long, ReadOnlyMemory<byte>> onEvent, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText =
-            "SELECT id, customer_id, name, occurred_at, properties FROM customer_events WHERE workspace_id = @w AND id > @after AND id <= @upTo AND type = 'track'"
+            "SELECT id, customer_id, CASE WHEN type = 'track' THEN name END, occurred_at, properties FROM customer_events WHERE workspace_id = @w AND id > @after AND id <= @upTo"
             + (customerId is null ? "" : " AND customer_id = @c") + " ORDER BY id";
         Add(command, "@w", database.IsSqlite ? workspaceId.ToString() : workspaceId);
         Add(command, "@after", afterId);
@@ -108,10 +109,14 @@ internal sealed class AudienceStore(Database database)
         while (await reader.ReadAsync(cancellationToken))
         {
             last = reader.GetInt64(0);
-            if (reader.IsDBNull(2))
-                continue;
             var customer = reader.GetGuid(1);
-            var name = reader.GetString(2);
+            var name = reader.IsDBNull(2) ? null : reader.GetString(2);
+            if (name is null)
+            {
+                onEvent(customer, null, 0, ReadOnlyMemory<byte>.Empty);
+                continue;
+            }
+
             var occurredAt = reader.GetInt64(3);
             var properties = reader.GetString(4);
             var length = System.Text.Encoding.UTF8.GetMaxByteCount(properties.Length);

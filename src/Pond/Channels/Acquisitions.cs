@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
+using Pond.Audience;
 using Pond.Customers;
 using Pond.Ingestion;
 using Pond.Messaging;
@@ -51,13 +52,12 @@ internal static class Acquisitions
         await connection.ExecuteAsync(
             "UPDATE relationships SET source_channel = @name WHERE customer_id = @customerId AND carrier_id = @carrierId AND state = 'active' AND source_channel IS NULL",
             new { name = code.ChannelName, customerId = customer.Id, carrierId }, transaction);
+        // Through the tag service, so each tag the channel applies is in the catalog and in the customer's tag history.
         foreach (var tag in JsonSerializer.Deserialize<List<string>>(code.ChannelTags) ?? [])
         {
-            await connection.ExecuteAsync(
-                """
-                INSERT INTO customer_tags (workspace_id, customer_id, tag, source, created_at) VALUES (@workspaceId, @customerId, @tag, @source, @occurredAt)
-                ON CONFLICT DO NOTHING
-                """, new { workspaceId = customer.WorkspaceId, customerId = customer.Id, tag, source = $"channel:{code.ChannelName}", occurredAt }, transaction);
+            // Channels saved before tag names were checked may hold one the catalog refuses: skip it rather than stall the processor.
+            if (TagNames.TryClean(tag, out var clean, out _))
+                await CustomerTags.AddAsync(connection, transaction, customer.WorkspaceId, [customer.Id], clean, TagSources.Channel(code.ChannelName), null, occurredAt);
         }
 
         if (customer.OwnerStaffId is null && CarrierKinds.IsStaffAccount(carrierKind) && carrier.OwnerStaffId is { } staffId)
@@ -111,20 +111,13 @@ internal static class Acquisitions
     }
 }
 
-/// <summary>Moves a merged customer's acquisitions, tags and outbox messages to the survivor.</summary>
+/// <summary>Moves a merged customer's acquisitions and outbox messages to the survivor (tags move with <see cref="TagMergeParticipant"/>).</summary>
 internal sealed class AcquisitionMergeParticipant : ICustomerMergeParticipant
 {
     public async Task MoveAsync(DbConnection connection, DbTransaction transaction, Guid workspaceId, Guid survivorId, Guid mergedId)
     {
         var ids = new { workspaceId, survivorId, mergedId };
         await connection.ExecuteAsync("UPDATE acquisitions SET customer_id = @survivorId WHERE workspace_id = @workspaceId AND customer_id = @mergedId", ids, transaction);
-        await connection.ExecuteAsync(
-            """
-            INSERT INTO customer_tags (workspace_id, customer_id, tag, source, created_at)
-            SELECT workspace_id, @survivorId, tag, source, created_at FROM customer_tags WHERE customer_id = @mergedId
-            ON CONFLICT DO NOTHING
-            """, ids, transaction);
-        await connection.ExecuteAsync("DELETE FROM customer_tags WHERE customer_id = @mergedId", ids, transaction);
         await connection.ExecuteAsync("UPDATE outbox SET customer_id = @survivorId WHERE workspace_id = @workspaceId AND customer_id = @mergedId", ids, transaction);
     }
 }

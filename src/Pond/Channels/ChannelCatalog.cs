@@ -128,9 +128,8 @@ internal sealed class ChannelCatalog(
 
     internal static List<string> CleanTags(List<string>? tags)
     {
-        var clean = (tags ?? []).Select(t => t?.Trim() ?? "").Distinct(StringComparer.Ordinal).ToList();
-        if (clean.Any(t => t.Length is 0 or > 50))
-            throw new ValidationFailedException("Each tag is 1–50 characters.", "tags");
+        // The same rules as every tag in the catalog: the channel applies these through Pond.Audience.CustomerTags.
+        var clean = (tags ?? []).Select(t => Pond.Audience.TagNames.Clean(t, "tags")).Distinct(StringComparer.Ordinal).ToList();
         if (clean.Count > 20)
             throw new ValidationFailedException("A channel applies at most 20 tags.", "tags");
         return clean;

@@ -187,6 +187,11 @@ internal sealed class CustomerDirectory(Database database, AuditLog audit, TimeP
                 SourceChannel = r.SourceChannel,
             }).ToList(),
             Merges = await MergeHistoryAsync(connection, viewer, id),
+            Segments = (await connection.QueryAsync<SegmentMembershipView>(
+                """
+                SELECT s.id, s.name, m.entered_at FROM segment_members m JOIN segments s ON s.id = m.segment_id
+                WHERE m.customer_id = @id AND s.workspace_id = @ws ORDER BY s.name
+                """, new { ws = viewer.WorkspaceId, id })).AsList(),
             Tags = (await connection.QueryAsync<TagView>(
                 "SELECT tag, source, created_at FROM customer_tags WHERE customer_id = @id AND workspace_id = @ws ORDER BY created_at, tag",
                 new { ws = viewer.WorkspaceId, id })).AsList(),

@@ -128,6 +128,16 @@ internal sealed class CustomerDetail
 
     /// <summary>How the customer arrived: every relationship start, with the channel, code and staff it is credited to.</summary>
     public IReadOnlyList<AcquisitionView> Acquisitions { get; init; } = [];
+
+    /// <summary>The segments the customer is in now, and since when.</summary>
+    public IReadOnlyList<SegmentMembershipView> Segments { get; init; } = [];
+}
+
+internal sealed class SegmentMembershipView
+{
+    public Guid Id { get; init; }
+    public string Name { get; init; } = "";
+    public DateTimeOffset EnteredAt { get; init; }
 }
 
 internal sealed class TagView

@@ -309,6 +309,9 @@ public sealed class EventProcessor(
             case TrackedEvents.Unsubscribed:
                 OptOut(customer, occurredAt);
                 break;
+            case TrackedEvents.TagAdded or TrackedEvents.TagRemoved:
+                await ApplyTagsAsync(connection, transaction, customer, name == TrackedEvents.TagAdded, message, occurredAt);
+                break;
             case TrackedEvents.RelationshipStarted or TrackedEvents.RelationshipEnded:
                 if (!message.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object)
                     return;
@@ -349,6 +352,31 @@ public sealed class EventProcessor(
 
                 customer.Depth = await IdentityResolver.DepthAsync(connection, transaction, customer.Id);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Tag Added / Tag Removed: properties.tag (a string) or properties.tags (an array of strings) through the tag service
+    /// (catalog and history, source "event"). A name the catalog refuses is skipped; the event stays on the timeline.
+    /// </summary>
+    private static async Task ApplyTagsAsync(DbConnection connection, DbTransaction transaction, CustomerRecord customer, bool add, JsonElement message,
+        DateTimeOffset occurredAt)
+    {
+        if (!message.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object)
+            return;
+        var names = new List<string>();
+        if (properties.TryGetProperty("tag", out var one) && one.ValueKind == JsonValueKind.String)
+            names.Add(one.GetString()!);
+        if (properties.TryGetProperty("tags", out var many) && many.ValueKind == JsonValueKind.Array)
+            names.AddRange(many.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!));
+        foreach (var name in names)
+        {
+            if (!TagNames.TryClean(name, out var tag, out _))
+                continue;
+            if (add)
+                await CustomerTags.AddAsync(connection, transaction, customer.WorkspaceId, [customer.Id], tag, TagSources.Event, null, occurredAt);
+            else
+                await CustomerTags.RemoveAsync(connection, transaction, customer.WorkspaceId, [customer.Id], tag, TagSources.Event, null, occurredAt);
         }
     }
 

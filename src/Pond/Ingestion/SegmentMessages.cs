@@ -232,4 +232,6 @@ public static class TrackedEvents
     public const string RelationshipEnded = "Relationship Ended";
     public const string OrderCompleted = "Order Completed";
     public const string Unsubscribed = "Unsubscribed";
+    public const string TagAdded = "Tag Added";
+    public const string TagRemoved = "Tag Removed";
 }

@@ -16,7 +16,9 @@ public sealed class DemoTourTests(BrowserFixture fixture)
         await using var server = await EmptyServer.StartAsync();
         var brand = ActivatorUtilities.CreateInstance<DemoBrand>(server.Services);
         var loaded = await brand.LoadAsync(3_000);
-        // The demo's acquisition, as `pond demo` plays it: channels and codes, then days of signed WeCom callbacks over HTTP.
+        // The demo's tags and acquisition, as `pond demo` plays them: the tag catalog and survey tags, channels and codes,
+        // then days of signed WeCom callbacks over HTTP.
+        await ActivatorUtilities.CreateInstance<DemoTags>(server.Services).SetUpAsync(loaded.Workspace.Id);
         await ActivatorUtilities.CreateInstance<DemoAcquisition>(server.Services).SetUpAsync(loaded.Workspace.Id);
         using (var http = new HttpClient { BaseAddress = server.BaseAddress })
             await ActivatorUtilities.CreateInstance<AcquisitionSimulator>(server.Services).RunAsync(loaded.Workspace.Id, 10, http);
@@ -61,6 +63,14 @@ public sealed class DemoTourTests(BrowserFixture fixture)
         await page.GotoAsync("/outbox");
         await Expect(page.GetByTestId("outbox-row").First).ToContainTextAsync("莉莉女装");
         await ConsoleSteps.ScreenshotAsync(fixture, page, "demo-outbox.zh-CN");
+
+        // Tags: the survey's skin types and occasions on most customers, the channels' tags ungrouped.
+        await page.GotoAsync("/audience/tags");
+        var skin = page.Locator("[data-testid=tag-group][data-group-name='肤质']");
+        await Expect(skin.GetByTestId("tag-row")).ToHaveCountAsync(4);
+        (await skin.Locator("[data-tag='混合皮'] [data-testid=tag-customers]").InnerTextAsync()).ShouldNotBe("0");
+        await Expect(page.Locator("[data-testid=tag-group][data-group-name=''] [data-tag='双11']")).ToBeVisibleAsync();
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "demo-tags.zh-CN");
 
         await page.GotoAsync("/staff");
         await Expect(page.GetByTestId("staff-row")).ToHaveCountAsync(DemoCatalog.StaffNames.Length);

@@ -31,6 +31,11 @@ public sealed class AdminApiDescriptionTests
             "GetBrandLogo", "SetBrandLogo", "DeleteBrandLogo", "GetBrandPngLogo", "SetBrandPngLogo", "DeleteBrandPngLogo", "ListAlerts", "ListOutbox",
             "GetWeComConnection", "ConnectWeCom", "DisconnectWeCom", "GetOfficialAccountConnection", "ConnectOfficialAccount",
             "GetChannelAnalytics", "GetChannelAnalyticsDaily", "ExportChannelAnalyticsCsv",
+            "ListTagGroups", "GetTagGroup", "CreateTagGroup", "UpdateTagGroup", "DeleteTagGroup",
+            "ListTags", "GetTag", "CreateTag", "UpdateTag", "DeleteTag", "BulkTagCustomers", "ListTagHistory",
+            "ListCustomerTags", "AddCustomerTags", "RemoveCustomerTag", "ListCustomerTagHistory",
+            "ListSegments", "CreateSegment", "PreviewSegment", "GetSegment", "UpdateSegment", "DeleteSegment", "ListSegmentMembers", "GetSegmentSizes",
+            "GetAudienceVocabulary", "ListAudienceEvents",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
