@@ -6,7 +6,8 @@ namespace Pond.Bench;
 
 /// <summary>
 /// `dotnet run -c Release --project bench/Pond.Bench -- ingest [--engine sqlite|postgres|both] [--events N] [--senders N] [--batch N]`,
-/// `-- callbacks [--events N] [--senders N]`, or `-- import [--rows 1000000] [--apply true|false]`.
+/// `-- callbacks [--events N] [--senders N]`, `-- import [--rows 1000000] [--apply true|false]`, `-- scores [--engine …] [--customers N]`,
+/// or `-- audience [--customers N] [--events N] [--runs N] [--apply N]`.
 /// </summary>
 internal static class BenchCli
 {
@@ -18,9 +19,11 @@ internal static class BenchCli
             return await ImportAsync(args);
         if (args.Length > 0 && args[0] == "scores")
             return await ScoresAsync(args);
+        if (args.Length > 0 && args[0] == "audience")
+            return await AudienceAsync(args);
         if (args.Length == 0 || args[0] != "ingest")
         {
-            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false]");
+            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000]");
             return 2;
         }
 
@@ -122,5 +125,31 @@ internal static class BenchCli
         Console.WriteLine();
         Console.WriteLine(Channels.CallbackBench.Table(settings, hooks, tracking));
         return 0;
+    }
+
+    private static async Task<int> AudienceAsync(string[] args)
+    {
+        var settings = new Audience.AudienceBench.Settings();
+        for (var i = 1; i < args.Length; i += 2)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
+            settings = args[i] switch
+            {
+                "--customers" => settings with { Customers = int.Parse(value, CultureInfo.InvariantCulture) },
+                "--events" => settings with { Events = long.Parse(value, CultureInfo.InvariantCulture) },
+                "--runs" => settings with { Runs = int.Parse(value, CultureInfo.InvariantCulture) },
+                "--sql-runs" => settings with { SqlRuns = int.Parse(value, CultureInfo.InvariantCulture) },
+                "--apply" => settings with { Apply = int.Parse(value, CultureInfo.InvariantCulture) },
+                _ => throw new ArgumentException($"Unknown option {args[i]}."),
+            };
+        }
+
+        if (settings.Customers < 1000 || settings.Events < settings.Customers || settings.Runs < 1 || settings.SqlRuns < 1 || settings.Apply < 100)
+            throw new ArgumentException("audience needs --customers ≥ 1000, --events ≥ --customers, --runs ≥ 1, --sql-runs ≥ 1 and --apply ≥ 100.");
+        var result = await Audience.AudienceBench.RunAsync(settings);
+        Console.WriteLine();
+        Console.WriteLine(Audience.AudienceBench.Table(result));
+        // A count that differs from the SQL means the index is wrong: fail the run.
+        return result.Match ? 0 : 1;
     }
 }

@@ -30,8 +30,8 @@ public sealed class SegmentBuilderTests(BrowserFixture fixture)
 
         var page = await fixture.NewPageAsync();
         await ConsoleSteps.SignInAndLandOnHomeAsync(page, workspace.OwnerEmail, PondServer.OwnerPassword);
-        await page.GetByRole(AriaRole.Link, new() { Name = "人群", Exact = true }).ClickAsync();
-        await Expect(page.Locator("h1")).ToHaveTextAsync("人群");
+        await page.GetByRole(AriaRole.Link, new() { Name = "人群分层", Exact = true }).ClickAsync();
+        await Expect(page.Locator("h1")).ToHaveTextAsync("人群分层");
         await Expect(page.GetByTestId("segments-empty")).ToBeVisibleAsync();
         await page.GetByTestId("new-segment").ClickAsync();
         await Expect(page.Locator("h1")).ToHaveTextAsync("新建分群");
@@ -99,7 +99,7 @@ public sealed class SegmentBuilderTests(BrowserFixture fixture)
         await ConsoleSteps.ScreenshotAsync(fixture, page, "segment-page.zh-CN");
         var segmentUrl = page.Url;
 
-        await page.GetByRole(AriaRole.Link, new() { Name = "人群", Exact = true }).First.ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "人群分层", Exact = true }).First.ClickAsync();
         await Expect(page.GetByTestId("segment-row")).ToHaveCountAsync(1);
         await Expect(page.GetByTestId("segment-row").GetByTestId("segment-members")).ToHaveTextAsync(expected.Count.ToString(CultureInfo.InvariantCulture));
         await ConsoleSteps.ScreenshotAsync(fixture, page, "segments-list.zh-CN");
@@ -184,7 +184,7 @@ public sealed class SegmentBuilderTests(BrowserFixture fixture)
         await page.GetByTestId("delete-segment").ClickAsync();
         await Expect(page.GetByTestId("confirm-delete")).ToBeVisibleAsync();
         await page.GetByTestId("confirm-delete").ClickAsync();
-        await Expect(page.Locator("h1")).ToHaveTextAsync("人群");
+        await Expect(page.Locator("h1")).ToHaveTextAsync("人群分层");
         await Expect(page.GetByTestId("segments-empty")).ToBeVisibleAsync();
     }
 
