@@ -66,24 +66,12 @@ internal sealed class AudienceStore(Database database)
                 "SELECT customer_id, tag FROM customer_tags WHERE workspace_id = @workspaceId" + filter, parameters));
             facts.Relationships.AddRange(await connection.QueryAsync<RelationshipRow>(
                 "SELECT customer_id, carrier_id FROM relationships WHERE workspace_id = @workspaceId AND state = 'active'" + filter, parameters));
-            if (await HasScoresAsync(connection))
-            {
-                facts.Scores.AddRange(await connection.QueryAsync<ScoreRow>(
-                    "SELECT customer_id, r, f, m, rfm_cell, lifecycle_stage FROM customer_scores WHERE workspace_id = @workspaceId" + filter, parameters));
-            }
+            facts.Scores.AddRange(await connection.QueryAsync<ScoreRow>(
+                "SELECT customer_id, r, f, m, rfm_cell, lifecycle_stage FROM customer_scores WHERE workspace_id = @workspaceId" + filter, parameters));
         }
 
         return facts;
     }
-
-    private bool? _hasScores;
-
-    // customer_scores arrives with the RFM migration; until then every customer is a `new` with no cell.
-    private async Task<bool> HasScoresAsync(DbConnection connection) =>
-        _hasScores ??= await connection.ExecuteScalarAsync<long>(
-            database.IsSqlite
-                ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'customer_scores'"
-                : "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'customer_scores' AND schemaname = current_schema()") > 0;
 
     /// <summary>
     /// Streams timeline rows in id order: after <paramref name="afterId"/>, up to <paramref name="upToId"/>,

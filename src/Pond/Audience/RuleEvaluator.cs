@@ -314,6 +314,8 @@ internal static class RuleEvaluator
 
         var filters = column is null ? null : Filters(column, e.Where);
         var from = e.WithinDays is { } days ? now - (uint)Math.Min(now, (ulong)days * SecondsPerDay) : 0u;
+        if (e.Measure == Measure.Count && (column is null || filters is null || e.Where.Count == 0))
+            return Count(a, filters is null ? null : column, from, e, result);
         var totals = ArrayPool<double>.Shared.Rent(a.Count);
         Array.Clear(totals, 0, a.Count);
         try
@@ -355,6 +357,70 @@ internal static class RuleEvaluator
             ArrayPool<double>.Shared.Return(totals);
         }
     }
+
+    /// <summary>
+    /// The common case, "event X at least N times in the last D days" without property filters, as tight loops:
+    /// the sorted prefix from the window's start needs no time test, counts are ints, and the threshold is one
+    /// vectorised range scan over the counts.
+    /// </summary>
+    private static BitSet Count(WorkspaceAudience a, EventColumn? column, uint from, EventCondition e, BitSet result)
+    {
+        var counts = ArrayPool<int>.Shared.Rent(a.Count);
+        Array.Clear(counts, 0, a.Count);
+        try
+        {
+            if (column is not null)
+            {
+                var customers = column.Customer;
+                var times = column.Time;
+                for (var i = from == 0 ? 0 : column.LowerBound(from); i < column.SortedCount; i++)
+                {
+                    var customer = customers[i];
+                    if (customer >= 0)
+                        counts[customer]++;
+                }
+
+                for (var i = column.SortedCount; i < column.Count; i++)
+                {
+                    var customer = customers[i];
+                    if (customer >= 0 && times[i] >= from)
+                        counts[customer]++;
+                }
+            }
+
+            // Counts are whole numbers: every op becomes an inclusive range (ne: the two ranges either side).
+            var n = e.Numbers;
+            var span = counts.AsSpan(0, a.Count);
+            switch (e.Op)
+            {
+                case Op.Ne:
+                    Scans.IntBetween(span, int.MinValue, Bound(Math.Ceiling(n[0]) - 1), result);
+                    Scans.IntBetween(span, Bound(Math.Floor(n[0]) + 1), int.MaxValue, result);
+                    break;
+                default:
+                    var (low, high) = e.Op switch
+                    {
+                        Op.Eq => (Math.Ceiling(n[0]), Math.Floor(n[0])),
+                        Op.Gt => (Math.Floor(n[0]) + 1, int.MaxValue),
+                        Op.Gte => (Math.Ceiling(n[0]), int.MaxValue),
+                        Op.Lt => (int.MinValue, Math.Ceiling(n[0]) - 1),
+                        Op.Lte => (int.MinValue, Math.Floor(n[0])),
+                        _ => (Math.Ceiling(n[0]), Math.Floor(n[1])),
+                    };
+                    if (low <= high)
+                        Scans.IntBetween(span, Bound(low), Bound(high), result);
+                    break;
+            }
+
+            return result;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(counts);
+        }
+    }
+
+    private static int Bound(double value) => (int)Math.Clamp(value, int.MinValue, int.MaxValue);
 
     /// <summary>Whether a customer's aggregate (count, sum, or last time with 0 = never) passes the condition.</summary>
     private static bool Passes(EventCondition e, double total, uint now)
@@ -598,6 +664,31 @@ internal static class Scans
         for (; i < values.Length; i++)
         {
             if (values[i] == target)
+                words[i >> 6] |= 1UL << i;
+        }
+    }
+
+    public static void IntBetween(ReadOnlySpan<int> values, int low, int high, BitSet into)
+    {
+        var words = into.Words;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var lo = Vector256.Create(low);
+            var hi = Vector256.Create(high);
+            ref var start = ref MemoryMarshal.GetReference(values);
+            for (; i + 8 <= values.Length; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
+                var bits = (Vector256.GreaterThanOrEqual(v, lo) & Vector256.LessThanOrEqual(v, hi)).ExtractMostSignificantBits();
+                if (bits != 0)
+                    words[i >> 6] |= (ulong)bits << (i & 63);
+            }
+        }
+
+        for (; i < values.Length; i++)
+        {
+            if (values[i] >= low && values[i] <= high)
                 words[i >> 6] |= 1UL << i;
         }
     }

@@ -98,6 +98,8 @@ internal sealed class AudienceScene
         foreach (var chunk in messages.Chunk(400))
             await client.SendOkAsync("/v1/batch", new { batch = chunk });
         await server.ProcessAsync();
+        // RFM cells and lifecycle stages, as the score engine keeps them.
+        await server.Service<Pond.Audience.Scores.ScoreEngine>().RecomputeAsync(server.Workspace.Id);
         return new AudienceScene { StaffA = staffA, StaffB = staffB, Carriers = carriers, UserIds = userIds };
     }
 
@@ -120,7 +122,7 @@ internal sealed class AudienceScene
 
         T Pick<T>(params T[] items) => items[random.Next(items.Length)];
         var date = DateTimeOffset.UtcNow.AddDays(-random.Next(0, 15000)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        return random.Next(13) switch
+        return random.Next(15) switch
         {
             0 => new JsonObject { ["trait"] = "gender", ["op"] = Pick("eq", "ne"), ["value"] = Pick("female", "male", "x") },
             1 => new JsonObject { ["trait"] = Pick("city", "nickname"), ["op"] = Pick("in", "not_in"), ["value"] = new JsonArray(Pick(Cities), Pick(Cities), "Lily5") },
@@ -139,7 +141,9 @@ internal sealed class AudienceScene
                 new JsonObject { ["owner"] = Pick("none", StaffA.ToString(), StaffB.ToString()) }),
             10 => RandomEvent(random),
             11 => new JsonObject { ["consent"] = Pick("subscribed", "opted_out") },
-            _ => new JsonObject { ["lifecycle"] = new JsonArray(Pick("new", "repeat")) },
+            12 => new JsonObject { ["lifecycle"] = new JsonArray(Pick("new", "first_order", "repeat", "loyal", "at_risk", "lost"), Pick("new", "repeat")) },
+            13 => new JsonObject { ["rfm"] = new JsonArray(Pick(["important_value", "important_develop", "important_keep", "important_retain", "general_value", "general_develop", "general_keep", "general_retain"]), "general_retain") },
+            _ => new JsonObject { ["rfm_score"] = Pick("r", "f", "m"), ["op"] = Pick("gte", "lt", "eq"), ["value"] = random.Next(1, 6) },
         };
     }
 

@@ -34,11 +34,13 @@ internal sealed class ReferenceEvaluator
         var events = (await connection.QueryAsync<EventRow>(
             "SELECT customer_id, name, occurred_at, properties FROM customer_events WHERE workspace_id = @workspaceId AND type = 'track' AND name IS NOT NULL", w))
             .ToLookup(e => e.CustomerId);
+        var scores = (await connection.QueryAsync<ScoreRow>(
+            "SELECT customer_id, r, f, m, rfm_cell, lifecycle_stage FROM customer_scores WHERE workspace_id = @workspaceId", w)).ToDictionary(s => s.CustomerId);
         var carriers = (await connection.QueryAsync<CarrierRow>("SELECT id, kind, owner_staff_id FROM carriers WHERE workspace_id = @workspaceId", w))
             .ToDictionary(c => c.Id, c => (c.Kind, c.OwnerStaffId));
         var people = customers.Select(c => new Person(
             c.Id, JsonDocument.Parse(c.Traits).RootElement.Clone(), c.OwnerStaffId, c.Depth, c.MarketingOptOut,
-            tags[c.Id].ToHashSet(), relationships[c.Id].ToHashSet(),
+            tags[c.Id].ToHashSet(), relationships[c.Id].ToHashSet(), scores.GetValueOrDefault(c.Id),
             events[c.Id].Select(e => (e.Name, e.OccurredAt.ToUnixTimeMilliseconds() / 1000, JsonDocument.Parse(e.Properties).RootElement.Clone())).ToList())).ToList();
         return new ReferenceEvaluator(people, carriers);
     }
@@ -63,9 +65,18 @@ internal sealed class ReferenceEvaluator
             && (s.StaffId is null || f.Owner == s.StaffId)),
         OwnerCondition o => p.Owner == o.StaffId,
         EventCondition e => Event(p, e, now),
-        RfmCondition => false,
-        RfmScoreCondition => false,
-        LifecycleCondition l => l.Stages.Contains(LifecycleStages.New),
+        RfmCondition r => p.Score?.RfmCell is { } cell && r.Cells.Contains(cell),
+        RfmScoreCondition s => (s.Dimension switch { 'r' => p.Score?.R, 'f' => p.Score?.F, _ => p.Score?.M }) is { } v && s.Op switch
+        {
+            Op.Eq => v == s.Numbers[0],
+            Op.Ne => v != s.Numbers[0],
+            Op.Gt => v > s.Numbers[0],
+            Op.Gte => v >= s.Numbers[0],
+            Op.Lt => v < s.Numbers[0],
+            Op.Lte => v <= s.Numbers[0],
+            _ => v >= s.Numbers[0] && v <= s.Numbers[1],
+        },
+        LifecycleCondition l => l.Stages.Contains(p.Score?.LifecycleStage ?? LifecycleStages.New),
         ConsentCondition c => p.OptedOut == c.OptedOut,
         _ => throw new InvalidOperationException(node.GetType().Name),
     };
@@ -189,7 +200,7 @@ internal sealed class ReferenceEvaluator
     }
 
     private sealed record Person(
-        Guid Id, JsonElement Traits, Guid? Owner, int Depth, bool OptedOut, HashSet<string> Tags, HashSet<Guid> Carriers,
+        Guid Id, JsonElement Traits, Guid? Owner, int Depth, bool OptedOut, HashSet<string> Tags, HashSet<Guid> Carriers, ScoreRow? Score,
         List<(string Name, long At, JsonElement Properties)> Events);
 
     private sealed class CustomerRow
@@ -219,6 +230,16 @@ internal sealed class ReferenceEvaluator
         public string Name { get; init; } = "";
         public DateTimeOffset OccurredAt { get; init; }
         public string Properties { get; init; } = "{}";
+    }
+
+    private sealed class ScoreRow
+    {
+        public Guid CustomerId { get; init; }
+        public int? R { get; init; }
+        public int? F { get; init; }
+        public int? M { get; init; }
+        public string? RfmCell { get; init; }
+        public string LifecycleStage { get; init; } = "";
     }
 
     private sealed class CarrierRow
