@@ -12,7 +12,8 @@ public static class PondServices
     public static IServiceCollection AddPondCore(this IServiceCollection services, string connectionString)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(new Database(connectionString));
+        // Made by the container so it is disposed with it: the PostgreSQL pool closes its connections when a host stops.
+        services.AddSingleton(_ => new Database(connectionString));
         services.AddSingleton<MigrationRunner>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<WorkspaceService>();

@@ -59,7 +59,7 @@ public sealed class PostgresCluster
 
         Run(Path.Combine(binDir, "initdb"), $"-D {dataDir} -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 --no-sync", runAs);
         var port = FreePort();
-        var options = $"-p {port} -k {dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
+        var options = $"-p {port} -k {dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000";
         Run(Path.Combine(binDir, "pg_ctl"), $"-D {dataDir} -l {dataDir}/server.log -o \"{options}\" -w -t 60 start", runAs);
 
         var cluster = new PostgresCluster(dataDir, binDir, runAs, port);
