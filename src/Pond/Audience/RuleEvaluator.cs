@@ -645,114 +645,28 @@ internal static class RuleEvaluator
 /// <summary>Column scans that set a bit per matching row, 4–8 rows per instruction with AVX2.</summary>
 internal static class Scans
 {
-    public static void IntEquals(ReadOnlySpan<int> values, int target, BitSet into)
+    public static void IntEquals(ReadOnlySpan<int> values, int target, BitSet into) => Between(values, target, target, into);
+
+    public static void IntBetween(ReadOnlySpan<int> values, int low, int high, BitSet into) => Between(values, low, high, into);
+
+    public static void UIntBetween(ReadOnlySpan<uint> values, uint low, uint high, BitSet into) => Between(values, low, high, into);
+
+    public static void LongBetween(ReadOnlySpan<long> values, long low, long high, BitSet into) => Between(values, low, high, into);
+
+    public static void DoubleBetween(ReadOnlySpan<double> values, double low, double high, BitSet into) => Between(values, low, high, into);
+
+    /// <summary>Sets the bit of every row in [low, high]. A vector holds 4 or 8 rows, which divides 64, so its bits always land in one word.</summary>
+    private static void Between<T>(ReadOnlySpan<T> values, T low, T high, BitSet into)
+        where T : struct, System.Numerics.IComparisonOperators<T, T, bool>
     {
         var words = into.Words;
         var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var wanted = Vector256.Create(target);
-            ref var start = ref MemoryMarshal.GetReference(values);
-            for (; i + 8 <= values.Length; i += 8)
-            {
-                var bits = Vector256.Equals(Vector256.LoadUnsafe(ref start, (nuint)i), wanted).ExtractMostSignificantBits();
-                if (bits != 0)
-                    words[i >> 6] |= (ulong)bits << (i & 63);
-            }
-        }
-
-        for (; i < values.Length; i++)
-        {
-            if (values[i] == target)
-                words[i >> 6] |= 1UL << i;
-        }
-    }
-
-    public static void IntBetween(ReadOnlySpan<int> values, int low, int high, BitSet into)
-    {
-        var words = into.Words;
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
         {
             var lo = Vector256.Create(low);
             var hi = Vector256.Create(high);
             ref var start = ref MemoryMarshal.GetReference(values);
-            for (; i + 8 <= values.Length; i += 8)
-            {
-                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
-                var bits = (Vector256.GreaterThanOrEqual(v, lo) & Vector256.LessThanOrEqual(v, hi)).ExtractMostSignificantBits();
-                if (bits != 0)
-                    words[i >> 6] |= (ulong)bits << (i & 63);
-            }
-        }
-
-        for (; i < values.Length; i++)
-        {
-            if (values[i] >= low && values[i] <= high)
-                words[i >> 6] |= 1UL << i;
-        }
-    }
-
-    public static void UIntBetween(ReadOnlySpan<uint> values, uint low, uint high, BitSet into)
-    {
-        var words = into.Words;
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var lo = Vector256.Create(low);
-            var hi = Vector256.Create(high);
-            ref var start = ref MemoryMarshal.GetReference(values);
-            for (; i + 8 <= values.Length; i += 8)
-            {
-                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
-                var bits = (Vector256.GreaterThanOrEqual(v, lo) & Vector256.LessThanOrEqual(v, hi)).ExtractMostSignificantBits();
-                if (bits != 0)
-                    words[i >> 6] |= (ulong)bits << (i & 63);
-            }
-        }
-
-        for (; i < values.Length; i++)
-        {
-            if (values[i] >= low && values[i] <= high)
-                words[i >> 6] |= 1UL << i;
-        }
-    }
-
-    public static void LongBetween(ReadOnlySpan<long> values, long low, long high, BitSet into)
-    {
-        var words = into.Words;
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var lo = Vector256.Create(low);
-            var hi = Vector256.Create(high);
-            ref var start = ref MemoryMarshal.GetReference(values);
-            for (; i + 4 <= values.Length; i += 4)
-            {
-                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
-                var bits = (Vector256.GreaterThanOrEqual(v, lo) & Vector256.LessThanOrEqual(v, hi)).ExtractMostSignificantBits();
-                if (bits != 0)
-                    words[i >> 6] |= (ulong)bits << (i & 63);
-            }
-        }
-
-        for (; i < values.Length; i++)
-        {
-            if (values[i] >= low && values[i] <= high)
-                words[i >> 6] |= 1UL << i;
-        }
-    }
-
-    public static void DoubleBetween(ReadOnlySpan<double> values, double low, double high, BitSet into)
-    {
-        var words = into.Words;
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var lo = Vector256.Create(low);
-            var hi = Vector256.Create(high);
-            ref var start = ref MemoryMarshal.GetReference(values);
-            for (; i + 4 <= values.Length; i += 4)
+            for (; i + Vector256<T>.Count <= values.Length; i += Vector256<T>.Count)
             {
                 var v = Vector256.LoadUnsafe(ref start, (nuint)i);
                 var bits = (Vector256.GreaterThanOrEqual(v, lo) & Vector256.LessThanOrEqual(v, hi)).ExtractMostSignificantBits();
