@@ -21,7 +21,7 @@ internal static class SegmentsApi
             .RequireAuthorization(Policies.Read)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .AddEndpointFilter(NotForStaffRole);
+            .NotForStaffRole("Segments range over every customer");
         segments.MapGet("/", ListSegments).WithName("ListSegments").WithSummary("Every segment with its rule and current member count.");
         segments.MapPost("/", CreateSegment).WithName("CreateSegment").RequireAuthorization(Policies.Operate)
             .WithSummary("Saves a segment; its members are evaluated at once (each enters with a segment.entered event).")
@@ -51,7 +51,7 @@ internal static class SegmentsApi
             .RequireAuthorization(Policies.Read)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .AddEndpointFilter(NotForStaffRole);
+            .NotForStaffRole("Segments range over every customer");
         audience.MapGet("/vocabulary", GetVocabulary).WithName("GetAudienceVocabulary")
             .WithSummary("What rules can name: trait keys, tags, events and their properties, staff and carriers.");
         audience.MapGet("/events", ListAudienceEvents).WithName("ListAudienceEvents")
@@ -59,14 +59,6 @@ internal static class SegmentsApi
             .ProducesProblem(StatusCodes.Status400BadRequest);
         return routes;
     }
-
-    /// <summary>Segments range over the whole pool; the staff role sees only its own customers, so it is kept out.</summary>
-    private static async ValueTask<object?> NotForStaffRole(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
-        context.HttpContext.Caller().OnlyOwnedBy is null
-            ? await next(context)
-            : TypedResults.Problem(
-                "Segments range over every customer; your role sees only its own customers. Ask an operator or admin.",
-                statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
 
     internal sealed class SegmentRequest
     {

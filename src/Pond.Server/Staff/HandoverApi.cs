@@ -27,7 +27,7 @@ internal static class HandoverApi
             .RequireAuthorization(Policies.Read)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .AddEndpointFilter(NotForStaffRole);
+            .NotForStaffRole("Handovers list other staff members' customers");
         handovers.MapGet("/", ListHandovers).WithName("ListHandovers").WithSummary("Handovers, newest first, with how many customers wait, moved or failed.");
         handovers.MapGet("/{id:guid}", GetHandover).WithName("GetHandover").WithSummary("One handover with every customer's transfer.")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -39,14 +39,6 @@ internal static class HandoverApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
-
-    /// <summary>A handover lists other staff members' customers; the staff role sees only its own customers, so it is kept out.</summary>
-    private static async ValueTask<object?> NotForStaffRole(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
-        context.HttpContext.Caller().OnlyOwnedBy is null
-            ? await next(context)
-            : TypedResults.Problem(
-                "Handovers list other staff members' customers; your role sees only its own customers. Ask an operator or admin.",
-                statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
 
     public static async Task<Ok<IReadOnlyList<HandoverSummary>>> ListHandovers(HttpContext context, StaffHandover handover) =>
         TypedResults.Ok(await handover.ListAsync(context.Caller().WorkspaceId));
