@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pond.Audience;
+using Pond.Commerce;
 using Pond.Storage;
 using Pond.Workspaces;
 
@@ -18,6 +19,7 @@ public static class PondServices
         services.AddSingleton<AuditLog>();
         services.AddSingleton<WorkspaceService>();
         services.AddSingleton<AudienceChanges>();
+        services.AddCommerce();
         return services;
     }
 }

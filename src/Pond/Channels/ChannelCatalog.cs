@@ -631,14 +631,6 @@ internal sealed class ChannelCatalog(
     }
 }
 
-/// <summary>Money is yuan (decimal) in the API and fen (whole numbers) in storage.</summary>
-internal static class Money
-{
-    public static long ToFen(decimal yuan) => (long)decimal.Round(yuan * 100m, MidpointRounding.AwayFromZero);
-
-    public static decimal FromFen(long fen) => fen / 100m;
-}
-
 /// <summary>Days are stored as yyyymmdd numbers in the workspace's zone.</summary>
 internal static class Days
 {
