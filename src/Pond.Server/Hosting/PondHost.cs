@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Localization;
 using Pond.Audience.Scores;
 using Pond.Server.Account;
 using Pond.Server.Audience;
+using Pond.Server.Commerce;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
 using Pond.Ingestion;
@@ -103,6 +104,7 @@ internal static class PondHost
         app.MapImportsApi();
         app.MapCustomerExportApi();
         app.MapScoresApi();
+        app.MapOrdersApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();
