@@ -16,8 +16,9 @@ namespace Pond.Audience.Import;
 /// Reads one import file as a stream (a record at a time, never the whole file), checks every row, writes the good
 /// ones to the event log as Segment-shaped events and the bad ones to the rejects file with their line and reason.
 /// A bad row never stops the rest: each row is judged on its own, and a line break inside quotes is taken as the end
-/// of a (malformed) row rather than swallowing the lines after it. Message ids are the job id and the line number,
-/// so running a job again (a retry, or a resume after a restart) stores nothing twice.
+/// of a (malformed) row rather than swallowing the lines after it. Message ids are the job id and the line number
+/// (for orders, the order id: see ImportRunner.Orders.cs), so running a job again (a retry, or a resume after a
+/// restart) stores nothing twice.
 /// </summary>
 internal sealed partial class ImportRunner(EventLogWriter log, Database database, TimeProvider clock)
 {
