@@ -101,7 +101,7 @@ internal static class OrdersApi
         public DateTimeOffset? RefundedAt { get; init; }
     }
 
-    internal sealed record RefundResponse(OrderDetail Order, RefundView Refund, bool Created);
+    internal sealed record RefundResponse(OrderDetail Order, RefundView Refund, bool Created, IReadOnlyList<string> Warnings);
 
     public static async Task<Results<Created<RecordOrderResponse>, Ok<RecordOrderResponse>>> RecordOrder(
         OrderRequest request, HttpContext context, OrderBook book, OrderReports reports, AuditLog audit)
@@ -148,10 +148,10 @@ internal static class OrdersApi
         {
             RefundId = request.RefundId, Amount = request.Amount, Items = request.Items ?? [], Reason = request.Reason, RefundedAt = request.RefundedAt,
         };
-        var (order, refund, created) = await book.RefundAsync(caller.WorkspaceId, orderId, input, caller.Actor, context.RequestAborted);
+        var (order, refund, created, warnings) = await book.RefundAsync(caller.WorkspaceId, orderId, input, caller.Actor, context.RequestAborted);
         var detail = (await reports.DetailAsync(caller.WorkspaceId, order.OrderId))!;
         var view = detail.Refunds.First(r => r.RefundId == refund.RefundId);
-        var response = new RefundResponse(detail, view, created);
+        var response = new RefundResponse(detail, view, created, warnings);
         if (!created)
             return TypedResults.Ok(response);
         await audit.RecordAsync(caller.WorkspaceId, caller.Actor, "order.refund", $"{order.OrderId}/{refund.RefundId}", new { amount = view.Amount });

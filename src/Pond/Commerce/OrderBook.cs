@@ -53,16 +53,16 @@ public sealed class OrderBook(
         RecordCoreAsync(context, customer.WorkspaceId, customer.Id, new OwnerHint(customer.OwnerStaffId), OrderValidation.Validate(input, context.Now), logEvent: false);
 
     /// <summary>Records a refund of a known order in a transaction of its own.</summary>
-    public async Task<(RecordedOrder Order, RecordedRefund Refund, bool Created)> RefundAsync(
+    public async Task<RefundRecordResult> RefundAsync(
         Guid workspaceId, string orderId, RefundInput input, string actor, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await BeginWriteAsync(connection);
         var context = new OrderEffectContext(database, connection, transaction, clock.GetUtcNow());
-        var result = await RefundInAsync(context, workspaceId, orderId, input, logEvent: true);
+        var (order, refund, created) = await RefundInAsync(context, workspaceId, orderId, input, logEvent: true);
         await transaction.CommitAsync(cancellationToken);
         await AfterCommitAsync(context, workspaceId);
-        return result;
+        return new RefundRecordResult(order, refund, created, context.Warnings.ToList());
     }
 
     /// <summary>Records a refund inside the caller's transaction.</summary>

@@ -108,3 +108,6 @@ public sealed class OrderInput
 
 /// <summary>What recording an order did: Created is false when the order id was already known (nothing changed).</summary>
 public sealed record OrderRecordResult(RecordedOrder Order, bool Created, IReadOnlyList<string> Warnings);
+
+/// <summary>What recording a refund did; Warnings are what an effect could not do (points already spent, now owed).</summary>
+public sealed record RefundRecordResult(RecordedOrder Order, RecordedRefund Refund, bool Created, IReadOnlyList<string> Warnings);
