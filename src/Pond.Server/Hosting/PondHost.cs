@@ -6,6 +6,7 @@ using Pond.Server.Account;
 using Pond.Server.Audience;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
+using Pond.Server.Commerce;
 using Pond.Ingestion;
 using Pond.Server.Components;
 using Pond.Server.Customers;
@@ -68,6 +69,7 @@ internal static class PondHost
         services.AddSegments(options.RunEngines);
         services.AddImports(options.DataDirectory, options.RunEngines);
         services.AddScores(options.RunEngines);
+        services.AddCouponsApi(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -103,6 +105,7 @@ internal static class PondHost
         app.MapImportsApi();
         app.MapCustomerExportApi();
         app.MapScoresApi();
+        app.MapCouponsApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();
