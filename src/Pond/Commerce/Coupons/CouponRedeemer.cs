@@ -75,6 +75,8 @@ internal sealed class CouponRedeemer(Database database, AuditLog audit, TimeProv
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Part of the service other features get from DI, next to the methods that use its state.")]
     public async Task<CouponRedemption> RedeemInAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset now, Guid workspaceId, string code, CouponCart cart)
     {
+        // Stored in milliseconds: answer with what a repeat will read back.
+        now = DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds());
         var orderId = cart.OrderId?.Trim();
         if (string.IsNullOrEmpty(orderId))
             throw new ValidationFailedException("orderId is required: the order the coupon is used on (redeeming again for the same order is safe).", "orderId");
