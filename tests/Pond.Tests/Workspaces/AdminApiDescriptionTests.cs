@@ -39,6 +39,8 @@ public sealed class AdminApiDescriptionTests
             "UploadImport", "ListImports", "GetImport", "GetImportRejects", "ExportCustomers",
             "GetRfmSettings", "SetRfmSettings", "GetRfmCells", "GetRfmGrid", "RecomputeScores",
             "GetLifecycleSettings", "SetLifecycleSettings", "GetLifecycleOverview",
+            "ListCouponTemplates", "CreateCouponTemplate", "GetCouponTemplate", "UpdateCouponTemplate", "GetCouponTemplateDaily", "ListTemplateCoupons",
+            "IssueCoupon", "IssueCouponsToSegment", "GetCoupon", "ValidateCoupon", "RedeemCoupon", "RevokeCoupon", "ListCustomerCoupons",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {

@@ -175,9 +175,10 @@ internal sealed class CouponTemplates(Database database, AuditLog audit, TimePro
         MaxDiscount = i.MaxDiscount is { } m ? (m == 0 ? null : Money.ToFen(m)) : c.MaxDiscount,
         GiftSku = i.GiftSku is null ? c.GiftSku : (i.GiftSku.Trim() is { Length: > 0 } g ? g : null),
         MinSpend = i.MinSpend is { } s ? Money.ToFen(s) : c.MinSpend,
-        ValidFrom = i.ValidFrom ?? c.ValidFrom,
-        ValidTo = i.ValidTo ?? c.ValidTo,
-        ValidDays = i.ValidDays ?? c.ValidDays,
+        // Giving one kind of validity replaces the other kind (giving both is refused by Validate).
+        ValidFrom = i.ValidFrom ?? (i.ValidDays is not null && i.ValidTo is null ? null : c.ValidFrom),
+        ValidTo = i.ValidTo ?? (i.ValidDays is not null && i.ValidFrom is null ? null : c.ValidTo),
+        ValidDays = i.ValidDays ?? (i.ValidFrom is not null || i.ValidTo is not null ? null : c.ValidDays),
         PerCustomerLimit = i.PerCustomerLimit is { } l ? (l == 0 ? null : l) : c.PerCustomerLimit,
         TotalStock = i.TotalStock is { } st ? (st == 0 ? null : st) : c.TotalStock,
         Skus = i.Skus is null ? c.Skus : CouponJson.Of(Clean(i.Skus, "skus")),
