@@ -105,6 +105,7 @@ internal static class PondHost
         app.MapImportsApi();
         app.MapCustomerExportApi();
         app.MapScoresApi();
+        app.MapOrdersApi();
         app.MapCouponsApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 

@@ -11,7 +11,7 @@ namespace Pond.Browser.Tests.Commerce;
 
 /// <summary>
 /// The issue's coupon walk-through: create a template in the console, issue it to a segment, redeem one coupon
-/// against an order, reload the template and see the redemption rate (核销率) move; in Chinese and English.
+/// by recording an order that carries its code (POST /api/orders), reload the template and see the redemption rate (核销率) move; in Chinese and English.
 /// </summary>
 [Collection(BrowserTests.Name)]
 public sealed partial class CouponPagesTests(BrowserFixture fixture)
@@ -68,14 +68,17 @@ public sealed partial class CouponPagesTests(BrowserFixture fixture)
         await Expect(page.Locator("[data-metric=rate]")).ToHaveTextAsync("0.0%");
         await Expect(page.GetByTestId("coupon-row")).ToHaveCountAsync(4);
 
-        // The shop redeems one coupon against an order.
+        // The shop records an order that used one of the coupons: the order redeems it.
         var coupons = await admin.GetFromJsonAsync<JsonElement>($"/api/coupon-templates/{templateId}/coupons");
         var first = coupons.EnumerateArray().First(c => c.GetProperty("customerId").GetGuid() == customers[0]).GetProperty("code").GetString();
-        (await admin.PostAsJsonAsync($"/api/coupons/{first}/redeem", new
+        var order = await admin.PostAsJsonAsync("/api/orders", new
         {
-            customerId = customers[0], orderId = "LL-20261124-001",
-            items = new[] { new { sku = "SERUM-30", category = "护肤", price = 268m, quantity = 1 } },
-        })).EnsureSuccessStatusCode();
+            orderId = "LL-20261124-001", customerId = customers[0], salesChannel = "mini_program", discount = 30m, couponCodes = new[] { first },
+            items = new[] { new { sku = "SERUM-30", name = "精华 30ml", category = "护肤", price = 268m, quantity = 1 } },
+        });
+        var recorded = JsonDocument.Parse(await order.Content.ReadAsStringAsync()).RootElement;
+        ((int)order.StatusCode).ShouldBeInRange(200, 201, recorded.ToString());
+        recorded.GetProperty("warnings").GetArrayLength().ShouldBe(0, recorded.ToString());
 
         await page.ReloadAsync();
         await Expect(page.Locator("[data-metric=redeemed]")).ToHaveTextAsync("1");

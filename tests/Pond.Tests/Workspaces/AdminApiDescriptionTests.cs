@@ -39,6 +39,7 @@ public sealed class AdminApiDescriptionTests
             "UploadImport", "ListImports", "GetImport", "GetImportRejects", "ExportCustomers",
             "GetRfmSettings", "SetRfmSettings", "GetRfmCells", "GetRfmGrid", "RecomputeScores",
             "GetLifecycleSettings", "SetLifecycleSettings", "GetLifecycleOverview",
+            "RecordOrder", "ListOrders", "GetOrder", "RefundOrder", "GetOrderAttribution", "GetCommerceSettings", "SetCommerceSettings",
             "ListCouponTemplates", "CreateCouponTemplate", "GetCouponTemplate", "UpdateCouponTemplate", "GetCouponTemplateDaily", "ListTemplateCoupons",
             "IssueCoupon", "IssueCouponsToSegment", "GetCoupon", "ValidateCoupon", "RedeemCoupon", "RevokeCoupon", "ListCustomerCoupons",
         ], ignoreOrder: true);

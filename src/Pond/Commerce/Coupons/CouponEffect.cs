@@ -43,3 +43,15 @@ internal sealed class CouponEffect(CouponRedeemer redeemer) : IOrderEffect
             context.Touched.Add(id);
     }
 }
+
+/// <summary>When two customers turn out to be one, the survivor holds the merged customer's coupons and redemptions.</summary>
+internal sealed class CouponMergeParticipant : Customers.ICustomerMergeParticipant
+{
+    public async Task MoveAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, Guid workspaceId, Guid survivorId, Guid mergedId)
+    {
+        await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE coupons SET customer_id = @survivorId WHERE workspace_id = @workspaceId AND customer_id = @mergedId",
+            new { workspaceId, survivorId, mergedId }, transaction);
+        await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE coupon_redemptions SET customer_id = @survivorId WHERE workspace_id = @workspaceId AND customer_id = @mergedId",
+            new { workspaceId, survivorId, mergedId }, transaction);
+    }
+}
