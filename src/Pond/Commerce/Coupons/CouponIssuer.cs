@@ -52,7 +52,12 @@ internal sealed class CouponIssuer(Database database, CouponTemplates templates,
     /// fails on purpose, so the caller's transaction stays usable. The caller tells the audience engine after commit.
     /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Part of the service other features get from DI, next to the methods that use its state.")]
-    public async Task<CouponIssue> IssueInAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset now, Guid workspaceId, Guid templateId,
+    public Task<CouponIssue> IssueInAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset now, Guid workspaceId, Guid templateId,
+        Guid customerId, string source, string? idempotencyKey) =>
+        IssueInCoreAsync(connection, transaction, now, workspaceId, templateId, customerId, source, idempotencyKey);
+
+    /// <summary>The body of <see cref="IssueInAsync"/>, for engine code that runs without DI (the event processor's welcome messages).</summary>
+    internal static async Task<CouponIssue> IssueInCoreAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset now, Guid workspaceId, Guid templateId,
         Guid customerId, string source, string? idempotencyKey)
     {
         CheckKey(idempotencyKey);
