@@ -239,7 +239,7 @@ public sealed class OrderBook(
                 id, workspaceId, order.OrderId, customerId, order.PlacedAt, order.SalesChannel, order.PrivateDomain, order.Currency, order.Subtotal,
                 order.Discount, order.Shipping, order.Paid, coupons = order.CouponCodes.Count == 0 ? null : JsonSerializer.Serialize(order.CouponCodes),
                 order.TrackingCode, staffId, staffSource, firstChannel = first?.ChannelId, firstCode = first?.CodeId, firstAt = first?.At,
-                lastChannel = last?.ChannelId, lastCode = last?.CodeId, lastAt = last?.At, order.Source, messageId = $"order:{order.OrderId}", now,
+                lastChannel = last?.ChannelId, lastCode = last?.CodeId, lastAt = last?.At, order.Source, messageId = logEvent ? $"order:{order.OrderId}" : null, now,
             }, transaction);
         if (inserted == 0)
         {
