@@ -7,7 +7,7 @@ namespace Pond.Bench;
 /// <summary>
 /// `dotnet run -c Release --project bench/Pond.Bench -- ingest [--engine sqlite|postgres|both] [--events N] [--senders N] [--batch N]`,
 /// `-- callbacks [--events N] [--senders N]`, `-- import [--rows 1000000] [--apply true|false]`, `-- scores [--engine …] [--customers N]`,
-/// or `-- audience [--customers N] [--events N] [--runs N] [--apply N]`.
+/// `-- audience [--customers N] [--events N] [--runs N] [--apply N]`, or `-- coupons [--engine …] [--coupons N] [--clients N]`.
 /// </summary>
 internal static class BenchCli
 {
@@ -21,9 +21,11 @@ internal static class BenchCli
             return await ScoresAsync(args);
         if (args.Length > 0 && args[0] == "audience")
             return await AudienceAsync(args);
+        if (args.Length > 0 && args[0] == "coupons")
+            return await CouponsAsync(args);
         if (args.Length == 0 || args[0] != "ingest")
         {
-            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000]");
+            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000] | coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32]");
             return 2;
         }
 
@@ -151,5 +153,36 @@ internal static class BenchCli
         Console.WriteLine(Audience.AudienceBench.Table(result));
         // A count that differs from the SQL means the index is wrong: fail the run.
         return result.Match ? 0 : 1;
+    }
+
+    /// <summary>`coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32]`</summary>
+    private static async Task<int> CouponsAsync(string[] args)
+    {
+        var settings = new Commerce.CouponBench.Settings();
+        var engine = "both";
+        for (var i = 1; i + 1 < args.Length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--engine": engine = args[i + 1]; break;
+                case "--coupons": settings = settings with { Coupons = int.Parse(args[i + 1], CultureInfo.InvariantCulture) }; break;
+                case "--clients": settings = settings with { Clients = int.Parse(args[i + 1], CultureInfo.InvariantCulture) }; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}.");
+            }
+        }
+
+        DbEngine[] engines = engine switch
+        {
+            "sqlite" => [DbEngine.Sqlite],
+            "postgres" => [DbEngine.Postgres],
+            "both" => [DbEngine.Sqlite, DbEngine.Postgres],
+            _ => throw new ArgumentException("--engine is sqlite, postgres or both."),
+        };
+        var rows = new List<Commerce.CouponBench.Row>();
+        foreach (var e in engines)
+            rows.AddRange(await Commerce.CouponBench.RunAsync(e, settings));
+        Console.WriteLine();
+        Console.WriteLine(Commerce.CouponBench.Table(settings, rows));
+        return 0;
     }
 }

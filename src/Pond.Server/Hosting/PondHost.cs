@@ -4,9 +4,9 @@ using Microsoft.AspNetCore.Localization;
 using Pond.Audience.Scores;
 using Pond.Server.Account;
 using Pond.Server.Audience;
-using Pond.Server.Commerce;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
+using Pond.Server.Commerce;
 using Pond.Ingestion;
 using Pond.Server.Components;
 using Pond.Server.Customers;
@@ -69,6 +69,7 @@ internal static class PondHost
         services.AddSegments(options.RunEngines);
         services.AddImports(options.DataDirectory, options.RunEngines);
         services.AddScores(options.RunEngines);
+        services.AddCouponsApi(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -105,6 +106,7 @@ internal static class PondHost
         app.MapCustomerExportApi();
         app.MapScoresApi();
         app.MapOrdersApi();
+        app.MapCouponsApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();

@@ -66,12 +66,14 @@ internal static class Acquisitions
         var welcomeCode = SegmentMessages.ReadString(properties, "welcome_code");
         if (welcomeCode is not null && (code.WelcomeText is not null || code.WelcomeMaterial is not null))
         {
+            // A coupon template id issues a real coupon to the new friend, in this transaction; plain text is shown as is.
+            var coupon = await Commerce.Coupons.CouponWelcome.RenderAsync(connection, transaction, now, customer.WorkspaceId, customer.Id, code.WelcomeCoupon, messageId);
             var payload = new JsonObject
             {
                 ["welcomeCode"] = welcomeCode,
                 ["template"] = code.WelcomeText,
                 ["material"] = code.WelcomeMaterial,
-                ["coupon"] = code.WelcomeCoupon,
+                ["coupon"] = coupon,
                 ["staff"] = carrier.StaffName ?? carrier.Name,
                 ["externalUserId"] = SegmentMessages.ReadString(properties, "external_userid"),
                 ["codeId"] = code.Id.ToString(),

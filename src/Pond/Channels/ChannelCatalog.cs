@@ -460,6 +460,7 @@ internal sealed class ChannelCatalog(
         if (material is not null && (!Uri.TryCreate(material, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
             throw new ValidationFailedException("welcomeMaterial must be an http(s) link to the picture, page or mini-program card to send.", "welcomeMaterial");
         var coupon = Optional(input.WelcomeCoupon, 100, "welcomeCoupon");
+        await Commerce.Coupons.CouponWelcome.CheckAsync(connection, transaction, workspaceId, coupon);
 
         var members = input.Members ?? [];
         if (members.Count is 0 or > MaxMembers)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Pond.Commerce.Coupons;
 
 namespace Pond.Commerce;
 
@@ -13,6 +14,7 @@ public static class CommerceServices
         services.AddSingleton<OrderBook>();
         services.AddSingleton<OrderReports>();
         services.AddSingleton<Customers.ICustomerMergeParticipant, OrderMergeParticipant>();
+        services.AddCoupons();
         return services;
     }
 }

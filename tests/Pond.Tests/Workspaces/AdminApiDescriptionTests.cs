@@ -40,6 +40,8 @@ public sealed class AdminApiDescriptionTests
             "GetRfmSettings", "SetRfmSettings", "GetRfmCells", "GetRfmGrid", "RecomputeScores",
             "GetLifecycleSettings", "SetLifecycleSettings", "GetLifecycleOverview",
             "RecordOrder", "ListOrders", "GetOrder", "RefundOrder", "GetOrderAttribution", "GetCommerceSettings", "SetCommerceSettings",
+            "ListCouponTemplates", "CreateCouponTemplate", "GetCouponTemplate", "UpdateCouponTemplate", "GetCouponTemplateDaily", "ListTemplateCoupons",
+            "IssueCoupon", "IssueCouponsToSegment", "GetCoupon", "ValidateCoupon", "RedeemCoupon", "RevokeCoupon", "ListCustomerCoupons",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
