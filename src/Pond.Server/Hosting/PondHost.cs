@@ -12,6 +12,7 @@ using Pond.Server.Customers;
 using Pond.Server.Staff;
 using Pond.Server.Workspaces;
 using Pond.Server.Ingestion;
+using Pond.Server.Loyalty;
 using Pond.Storage;
 
 namespace Pond.Server.Hosting;
@@ -68,6 +69,7 @@ internal static class PondHost
         services.AddSegments(options.RunEngines);
         services.AddImports(options.DataDirectory, options.RunEngines);
         services.AddScores(options.RunEngines);
+        services.AddLoyaltyApi(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -103,6 +105,7 @@ internal static class PondHost
         app.MapImportsApi();
         app.MapCustomerExportApi();
         app.MapScoresApi();
+        app.MapLoyaltyApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Pond.Loyalty;
 
 namespace Pond.Commerce;
 
@@ -10,6 +11,7 @@ public static class CommerceServices
     /// </summary>
     public static IServiceCollection AddCommerce(this IServiceCollection services)
     {
+        services.AddLoyalty();
         return services;
     }
 }
