@@ -252,6 +252,70 @@ public sealed class PointsBook(Database database, AudienceChanges changes, Audit
         return total;
     }
 
+    /// <summary>
+    /// Earns points for orders recorded before the workspace enabled points (history loaded in bulk), oldest first, as
+    /// the order effect would have: paid × points per yuan × the member day multiplier (tiers did not exist then, so no
+    /// tier multiplier), lots dated and expiring from the order's time, refunds reversed in proportion. Orders that
+    /// already earned are skipped (same idempotency key as the effect). Returns the orders that earned.
+    /// </summary>
+    public async Task<int> BackfillOrdersAsync(Guid workspaceId, CancellationToken cancellationToken = default)
+    {
+        const int batch = 1000;
+        var earned = 0;
+        long afterPlaced = long.MinValue;
+        var afterId = Guid.Empty;
+        while (true)
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var rules = await LoyaltySettingsStore.GetAsync(connection, null, workspaceId);
+            if (!rules.Enabled || rules.PointsPerYuan <= 0)
+                return earned;
+            var zone = await LoyaltyDb.ZoneAsync(connection, null, workspaceId);
+            var orders = (await connection.QueryAsync<BackfillOrder>(
+                """
+                SELECT id AS Id, order_id AS OrderId, customer_id AS CustomerId, placed_at AS PlacedAt, paid AS Paid, refunded AS Refunded
+                FROM orders WHERE workspace_id = @workspaceId AND paid > 0 AND (placed_at > @afterPlaced OR (placed_at = @afterPlaced AND id > @afterId))
+                ORDER BY placed_at, id LIMIT @batch
+                """, new { workspaceId, afterPlaced, afterId, batch })).AsList();
+            if (orders.Count == 0)
+                return earned;
+            var touched = new HashSet<Guid>();
+            await using (var transaction = await LoyaltyDb.BeginAsync(database, connection))
+            {
+                var now = clock.GetUtcNow();
+                foreach (var order in orders)
+                {
+                    var placed = DateTimeOffset.FromUnixTimeMilliseconds(order.PlacedAt);
+                    var memberDay = rules.MemberDay.DayOfMonth is { } day && TimeZoneInfo.ConvertTime(placed, zone).Day == day ? rules.MemberDay.Multiplier : 1m;
+                    var points = (long)Math.Floor(order.Paid / 100m * rules.PointsPerYuan * memberDay);
+                    if (points <= 0)
+                        continue;
+                    var key = $"order:{order.Id:N}:earn";
+                    var result = await CreditAsync(connection, transaction, workspaceId, order.CustomerId,
+                        new Credit(points, PointsKinds.Earn, $"Order {order.OrderId}: ¥{order.Paid / 100m:0.##} × {rules.PointsPerYuan:0.##}" + (memberDay != 1m ? $" × {memberDay:0.##} (member day)" : ""),
+                            PointsSources.Order, order.OrderId, key, placed, rules.ExpiresAt(placed, zone), null), now);
+                    if (result.Replayed)
+                        continue;
+                    earned++;
+                    touched.Add(order.CustomerId);
+                    if (order.Refunded > 0)
+                    {
+                        var reverse = order.Refunded >= order.Paid ? points : (long)Math.Floor((decimal)points * order.Refunded / order.Paid);
+                        if (reverse > 0)
+                            await ReverseAsync(connection, transaction, workspaceId, order.CustomerId, reverse, $"Refunds of order {order.OrderId}",
+                                PointsSources.Order, order.OrderId, $"order:{order.Id:N}:backfill-refund", result.Entry.Id, now);
+                    }
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            changes.Touch(workspaceId, touched);
+            afterPlaced = orders[^1].PlacedAt;
+            afterId = orders[^1].Id;
+        }
+    }
+
     public async Task<PointsBalance> BalanceAsync(Guid workspaceId, Guid customerId, Guid? onlyOwnedBy = null)
     {
         await using var connection = await database.OpenAsync();
@@ -510,6 +574,16 @@ public sealed class PointsBook(Database database, AudienceChanges changes, Audit
     {
         public Guid Id { get; init; }
         public long Remaining { get; init; }
+    }
+
+    private sealed class BackfillOrder
+    {
+        public Guid Id { get; init; }
+        public string OrderId { get; init; } = "";
+        public Guid CustomerId { get; init; }
+        public long PlacedAt { get; init; }
+        public long Paid { get; init; }
+        public long Refunded { get; init; }
     }
 
     private sealed class DueLot

@@ -94,6 +94,9 @@ public sealed class TierBook(
     public const int MaxTiers = 20;
     private const int Batch = 500;
 
+    // Tier names are Chinese more often than not: keep them readable in the stored JSON (the timeline shows it).
+    private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Create(System.Text.Unicode.UnicodeRanges.All) };
+
     private readonly ITierBenefitIssuer? _issuer = issuers.LastOrDefault();
 
     public async Task<IReadOnlyList<Tier>> ListAsync(Guid workspaceId, Guid? onlyOwnedBy = null)
@@ -364,7 +367,7 @@ public sealed class TierBook(
             new
             {
                 workspaceId, customerId, kind = AudienceEventKind, subject = target?.Id.ToString() ?? "none", at = now,
-                detail = JsonSerializer.Serialize(new { from = current?.Id, fromName = current?.Name, toName = target?.Name, direction = change.Direction, cause }),
+                detail = JsonSerializer.Serialize(new { from = current?.Id, fromName = current?.Name, toName = target?.Name, direction = change.Direction, cause }, Json),
             }, transaction);
         await connection.ExecuteAsync(
             """
@@ -374,7 +377,7 @@ public sealed class TierBook(
             new
             {
                 workspaceId, customerId, messageId = $"tier-{change.Id:N}", name = TimelineEvent, at = now,
-                properties = JsonSerializer.Serialize(new { from = current?.Name, to = target?.Name, direction = change.Direction, cause }),
+                properties = JsonSerializer.Serialize(new { from = current?.Name, to = target?.Name, direction = change.Direction, cause }, Json),
             }, transaction);
 
         if (up && target?.DiscountCouponTemplateId is { } template)

@@ -39,6 +39,8 @@ public sealed class AdminApiDescriptionTests
             "UploadImport", "ListImports", "GetImport", "GetImportRejects", "ExportCustomers",
             "GetRfmSettings", "SetRfmSettings", "GetRfmCells", "GetRfmGrid", "RecomputeScores",
             "GetLifecycleSettings", "SetLifecycleSettings", "GetLifecycleOverview",
+            "GetLoyaltyRules", "SetLoyaltyRules", "ListTiers", "CreateTier", "GetTier", "UpdateTier", "DeleteTier", "ListTierMembers", "EvaluateTiers",
+            "GetCustomerPoints", "ListCustomerPointsLedger", "CheckInCustomer", "CompletePointsTask", "SpendPoints", "AdjustPoints", "GetCustomerTierHistory",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
