@@ -451,6 +451,12 @@ public sealed class PointsBook(Database database, AudienceChanges changes, Audit
         try
         {
             await using var connection = await database.OpenAsync();
+            // A refusal needs no write lock: read first (a key seen before is answered, a short balance refused). The
+            // conditional UPDATE below stays the guard for everything that passes.
+            if (await FindAsync(connection, null, workspaceId, idempotencyKey) is { } seen)
+                return Replay(seen, customerId, -points, await BalanceOfAsync(connection, null, customerId));
+            if (await BalanceOfAsync(connection, null, customerId) is var before && before < points)
+                throw new ConflictException($"Not enough points: the customer has {before}, this needs {points}.");
             await using var transaction = await LoyaltyDb.BeginAsync(database, connection);
             var now = clock.GetUtcNow();
             if (await FindAsync(connection, transaction, workspaceId, idempotencyKey) is { } existing)
