@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Localization;
 using Pond.Audience.Scores;
 using Pond.Server.Account;
 using Pond.Server.Audience;
+using Pond.Server.Commerce;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
 using Pond.Ingestion;
@@ -105,6 +106,7 @@ internal static class PondHost
         app.MapImportsApi();
         app.MapCustomerExportApi();
         app.MapScoresApi();
+        app.MapOrdersApi();
         app.MapLoyaltyApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 

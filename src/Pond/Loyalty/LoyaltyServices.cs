@@ -16,6 +16,7 @@ public static class LoyaltyServices
         services.TryAddSingleton<TierBook>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOrderEffect, PointsOrderEffect>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOrderEffect, TierOrderEffect>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Customers.ICustomerMergeParticipant, LoyaltyMergeParticipant>());
         return services;
     }
 

@@ -22,7 +22,7 @@ public sealed class DemoLoyaltyTests
         await ws.OrderAsync(big, "D-2", 9_000m, now.AddDays(-60));
         var refunded = await seed.CustomerAsync("Refunded");
         var order = await ws.OrderAsync(refunded, "D-3", 2_000m, now.AddDays(-10));
-        await ws.RefundAsync(order, "r", 500m, 0);
+        await ws.RefundAsync(order, "r", 500m);
         var old = await seed.CustomerAsync("Old");
         await ws.OrderAsync(old, "D-4", 800m, now.AddYears(-3));
 

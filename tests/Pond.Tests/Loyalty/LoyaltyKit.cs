@@ -1,78 +1,31 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
-using Microsoft.Extensions.DependencyInjection;
-using Pond.Commerce;
-using Pond.Loyalty;
 using Pond.Storage;
 using Pond.Tests.Customers;
 using Pond.Tests.Infrastructure;
 
 namespace Pond.Tests.Loyalty;
 
-/// <summary>
-/// Orders and refunds the way the order book records them: the orders row written and every <see cref="IOrderEffect"/>
-/// run in stage order inside one transaction (BEGIN IMMEDIATE on SQLite), with the test's clock.
-/// </summary>
+/// <summary>Orders and refunds through the real order API (POST /api/orders, POST /api/orders/{id}/refunds), which runs every order effect.</summary>
 internal static class LoyaltyKit
 {
-    public static async Task<RecordedOrder> OrderAsync(this TestWorkspace ws, Guid customerId, string orderId, decimal paid, DateTimeOffset? placedAt = null)
+    public static async Task<string> OrderAsync(this TestWorkspace ws, Guid customerId, string orderId, decimal paid, DateTimeOffset? placedAt = null)
     {
-        var server = ws.Server;
-        var now = server.Service<TimeProvider>().GetUtcNow();
-        var order = new RecordedOrder
+        var response = await ws.AdminClient().PostAsJsonAsync("/api/orders", new
         {
-            Id = Guid.CreateVersion7(), WorkspaceId = ws.Id, OrderId = orderId, CustomerId = customerId, PlacedAt = placedAt ?? now,
-            SalesChannel = SalesChannels.MiniProgram, PrivateDomain = true, Subtotal = Money.ToFen(paid), Discount = 0, Shipping = 0, Paid = Money.ToFen(paid),
-            Lines = [new OrderLine(1, "SKU-1", "Thing", "general", Money.ToFen(paid), 1, Money.ToFen(paid))], CouponCodes = [], Source = OrderSources.Api,
-        };
-        await InTransactionAsync(server, now, async context =>
-        {
-            await context.Connection.ExecuteAsync(
-                """
-                INSERT INTO orders (id, workspace_id, order_id, customer_id, placed_at, sales_channel, private_domain, currency, subtotal, discount, shipping, paid,
-                                    refunded, status, source, created_at, updated_at)
-                VALUES (@Id, @WorkspaceId, @OrderId, @CustomerId, @PlacedAt, @SalesChannel, @PrivateDomain, 'CNY', @Subtotal, 0, 0, @Paid, 0, 'completed', 'api', @now, @now)
-                """, new { order.Id, order.WorkspaceId, order.OrderId, order.CustomerId, order.PlacedAt, order.SalesChannel, order.PrivateDomain, order.Subtotal, order.Paid, now },
-                context.Transaction);
-            foreach (var effect in server.App.Services.GetServices<IOrderEffect>().OrderBy(e => e.Stage))
-                await effect.OrderRecordedAsync(context, order);
+            orderId, customerId, placedAt, salesChannel = "mini_program", paid,
+            items = new[] { new { sku = "SKU-1", name = "Thing", category = "general", price = paid, quantity = 1 } },
         });
-        return order;
+        await response.ReadAsync<JsonElement>(System.Net.HttpStatusCode.Created);
+        return orderId;
     }
 
-    /// <summary>Refunds <paramref name="amount"/> yuan of the order (after what was refunded before); Full when everything is now refunded.</summary>
-    public static async Task<IReadOnlyList<string>> RefundAsync(this TestWorkspace ws, RecordedOrder order, string refundId, decimal amount, long refundedBefore)
+    /// <summary>Refunds <paramref name="amount"/> yuan of the order.</summary>
+    public static async Task RefundAsync(this TestWorkspace ws, string orderId, string refundId, decimal amount)
     {
-        var server = ws.Server;
-        var now = server.Service<TimeProvider>().GetUtcNow();
-        var fen = Money.ToFen(amount);
-        var refund = new RecordedRefund
-        {
-            Id = Guid.CreateVersion7(), RefundId = refundId, Amount = fen, Lines = [], RefundedAt = now, RefundedTotal = refundedBefore + fen,
-            Full = refundedBefore + fen >= order.Paid,
-        };
-        var warnings = new List<string>();
-        await InTransactionAsync(server, now, async context =>
-        {
-            await context.Connection.ExecuteAsync(
-                "UPDATE orders SET refunded = refunded + @fen, status = @status WHERE id = @id",
-                new { fen, id = order.Id, status = refund.Full ? OrderStatuses.Refunded : OrderStatuses.PartiallyRefunded }, context.Transaction);
-            foreach (var effect in server.App.Services.GetServices<IOrderEffect>().OrderBy(e => e.Stage))
-                await effect.OrderRefundedAsync(context, order, refund);
-            warnings.AddRange(context.Warnings);
-        });
-        return warnings;
-    }
-
-    private static async Task InTransactionAsync(PondServer server, DateTimeOffset now, Func<OrderEffectContext, Task> work)
-    {
-        var database = server.Service<Database>();
-        await using var connection = await database.OpenAsync();
-        await using var transaction = await LoyaltyDb.BeginAsync(database, connection);
-        var context = new OrderEffectContext(database, connection, transaction, now);
-        await work(context);
-        await transaction.CommitAsync();
+        var response = await ws.AdminClient().PostAsJsonAsync($"/api/orders/{orderId}/refunds", new { refundId, amount });
+        await response.ReadAsync<JsonElement>(System.Net.HttpStatusCode.Created);
     }
 
     public static async Task SetRulesAsync(this HttpClient client, object rules) =>

@@ -46,7 +46,7 @@ public sealed class TierTests
 
         // A partial refund drops the 12-month spend under 金卡.
         clock.Advance(TimeSpan.FromMinutes(5));
-        await ws.RefundAsync(big, "r-1", 500m, 0);
+        await ws.RefundAsync(big, "r-1", 500m);
         (await Current(client, customer)).ShouldBe(silver);
 
         // Nightly, after the window has rolled past the first order (12 months + 1 day later): 3500 left → 银卡 stays;
@@ -129,7 +129,7 @@ public sealed class TierTests
         var onMemberDay = ScoreKit.Now.AddDays(memberDay - localDay);
         await ws.OrderAsync(customer, "M-1", 100m, onMemberDay); // no tier yet: 100 × 2 × 3
         (await client.BalanceAsync(customer)).ShouldBe(600);
-        await ws.OrderAsync(customer, "M-2", 100m, onMemberDay.AddDays(1)); // 金卡, not member day: 100 × 2 × 1.5
+        await ws.OrderAsync(customer, "M-2", 100m, onMemberDay.AddDays(-1)); // 金卡, not member day: 100 × 2 × 1.5
         (await client.BalanceAsync(customer)).ShouldBe(900);
         await ws.OrderAsync(customer, "M-3", 10m, onMemberDay); // both: 10 × 2 × 1.5 × 3
         (await client.BalanceAsync(customer)).ShouldBe(990);

@@ -39,6 +39,7 @@ public sealed class AdminApiDescriptionTests
             "UploadImport", "ListImports", "GetImport", "GetImportRejects", "ExportCustomers",
             "GetRfmSettings", "SetRfmSettings", "GetRfmCells", "GetRfmGrid", "RecomputeScores",
             "GetLifecycleSettings", "SetLifecycleSettings", "GetLifecycleOverview",
+            "RecordOrder", "ListOrders", "GetOrder", "RefundOrder", "GetOrderAttribution", "GetCommerceSettings", "SetCommerceSettings",
             "GetLoyaltyRules", "SetLoyaltyRules", "ListTiers", "CreateTier", "GetTier", "UpdateTier", "DeleteTier", "ListTierMembers", "EvaluateTiers",
             "GetCustomerPoints", "ListCustomerPointsLedger", "CheckInCustomer", "CompletePointsTask", "SpendPoints", "AdjustPoints", "GetCustomerTierHistory",
         ], ignoreOrder: true);
