@@ -7,7 +7,8 @@ namespace Pond.Server.Demo;
 
 /// <summary>
 /// The demo brand's points and member tiers: Lumi Lane's rules (1 point per yuan, 会员日 on the 18th at ×2, points
-/// expire at the end of the year after they were earned), four tiers by 12-month spend, the points its past orders
+/// expire at the end of the year after they were earned), four tiers by 12-month spend (set so that about a fifth of
+/// buyers are 银卡 or above and a few percent 黑金, as the demo's spending runs), the points its past orders
 /// earned (history from the orders table, refunds reversed, old lots expired), everyone placed in their tier, and a
 /// day's worth of check-ins, tasks, coupon and gift redemptions so the ledgers and pages look alive.
 /// </summary>
@@ -35,9 +36,9 @@ internal static class DemoLoyalty
     public static readonly TierInput[] Tiers =
     [
         new() { Name = "普通会员", Threshold = 0, PointsMultiplier = 1m, Color = "#8a94a6" },
-        new() { Name = "银卡", Threshold = 1_000, PointsMultiplier = 1.2m, BirthdayPoints = 100, Color = "#7f8fa6" },
-        new() { Name = "金卡", Threshold = 5_000, PointsMultiplier = 1.5m, BirthdayPoints = 300, Color = "#c9a227" },
-        new() { Name = "黑金", Threshold = 20_000, PointsMultiplier = 2m, BirthdayPoints = 888, Color = "#2b2b2b" },
+        new() { Name = "银卡", Threshold = 800, PointsMultiplier = 1.2m, BirthdayPoints = 100, Color = "#7f8fa6" },
+        new() { Name = "金卡", Threshold = 2_000, PointsMultiplier = 1.5m, BirthdayPoints = 300, Color = "#c9a227" },
+        new() { Name = "黑金", Threshold = 3_500, PointsMultiplier = 2m, BirthdayPoints = 888, Color = "#2b2b2b" },
     ];
 
     private static readonly (string Gift, long Points)[] Gifts = [("帆布托特包", 800), ("香氛蜡烛", 1_200), ("丝巾", 2_000)];
