@@ -159,6 +159,26 @@ public sealed class TierTests
         (await Current(client, customer)).ShouldNotBe(basic);
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task PointsBasis_CountsPointsEarned_LessRefundReversals(DbEngine engine)
+    {
+        await using var server = await PondServer.StartAsync(engine, runEngines: false);
+        var ws = server.Workspace;
+        var customer = await new CustomerSeed(ws).CustomerAsync("Xin");
+        var client = ws.AdminClient();
+        await client.SetRulesAsync(new { enabled = true, pointsPerYuan = 1, tierBasis = "points" });
+        var star = await client.TierAsync(new { name = "积分达人", threshold = 150 });
+
+        await client.PostAsJsonAsync($"/api/customers/{customer}/points/adjust", new { points = 1000, reason = "Goodwill" }); // not earned: does not count
+        await ws.OrderAsync(customer, "P-1", 120m);
+        (await Current(client, customer)).ShouldBeNull();
+        await ws.OrderAsync(customer, "P-2", 40m);
+        (await Current(client, customer)).ShouldBe(star);
+        await ws.RefundAsync("P-2", "r", 40m);
+        (await Current(client, customer)).ShouldBeNull();
+    }
+
     private static async Task<Guid?> Current(HttpClient client, Guid customer)
     {
         var view = await client.GetAsync<JsonElement>($"/api/customers/{customer}/points");
