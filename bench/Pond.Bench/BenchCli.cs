@@ -7,7 +7,8 @@ namespace Pond.Bench;
 /// <summary>
 /// `dotnet run -c Release --project bench/Pond.Bench -- ingest [--engine sqlite|postgres|both] [--events N] [--senders N] [--batch N]`,
 /// `-- callbacks [--events N] [--senders N]`, `-- import [--rows 1000000] [--apply true|false]`, `-- scores [--engine …] [--customers N]`,
-/// `-- audience [--customers N] [--events N] [--runs N] [--apply N]`, or `-- coupons [--engine …] [--coupons N] [--clients N]`.
+/// `-- audience [--customers N] [--events N] [--runs N] [--apply N]`, `-- coupons [--engine …] [--coupons N] [--clients N]`,
+/// or `-- points [--engine …] [--requests N] [--clients N]`.
 /// </summary>
 internal static class BenchCli
 {
@@ -23,9 +24,11 @@ internal static class BenchCli
             return await AudienceAsync(args);
         if (args.Length > 0 && args[0] == "coupons")
             return await CouponsAsync(args);
+        if (args.Length > 0 && args[0] == "points")
+            return await PointsAsync(args);
         if (args.Length == 0 || args[0] != "ingest")
         {
-            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000] | coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32]");
+            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000] | coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32] | points [--engine sqlite|postgres|both] [--requests 10000] [--clients 64]");
             return 2;
         }
 
@@ -108,6 +111,37 @@ internal static class BenchCli
         Console.WriteLine();
         Console.WriteLine(Audience.ScoreBench.Table(results));
         return 0;
+    }
+
+    /// <summary>`points [--engine sqlite|postgres|both] [--requests 10000] [--clients 64]`</summary>
+    private static async Task<int> PointsAsync(string[] args)
+    {
+        var settings = new Loyalty.PointsBench.Settings();
+        var engine = "both";
+        for (var i = 1; i + 1 < args.Length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--engine": engine = args[i + 1]; break;
+                case "--requests": settings = settings with { Requests = int.Parse(args[i + 1], CultureInfo.InvariantCulture) }; break;
+                case "--clients": settings = settings with { Clients = int.Parse(args[i + 1], CultureInfo.InvariantCulture) }; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}.");
+            }
+        }
+
+        DbEngine[] engines = engine switch
+        {
+            "sqlite" => [DbEngine.Sqlite],
+            "postgres" => [DbEngine.Postgres],
+            "both" => [DbEngine.Sqlite, DbEngine.Postgres],
+            _ => throw new ArgumentException("--engine is sqlite, postgres or both."),
+        };
+        var results = new List<Loyalty.PointsBench.Result>();
+        foreach (var e in engines)
+            results.AddRange(await Loyalty.PointsBench.RunAsync(e, settings));
+        Console.WriteLine();
+        Console.WriteLine(Loyalty.PointsBench.Table(settings, results));
+        return results.All(r => r.BooksBalanced) ? 0 : 1;
     }
 
     private static async Task<int> CallbacksAsync(string[] args)

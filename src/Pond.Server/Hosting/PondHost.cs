@@ -13,6 +13,7 @@ using Pond.Server.Customers;
 using Pond.Server.Staff;
 using Pond.Server.Workspaces;
 using Pond.Server.Ingestion;
+using Pond.Server.Loyalty;
 using Pond.Storage;
 
 namespace Pond.Server.Hosting;
@@ -70,6 +71,7 @@ internal static class PondHost
         services.AddImports(options.DataDirectory, options.RunEngines);
         services.AddScores(options.RunEngines);
         services.AddCouponsApi(options.RunEngines);
+        services.AddLoyaltyApi(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -107,6 +109,7 @@ internal static class PondHost
         app.MapScoresApi();
         app.MapOrdersApi();
         app.MapCouponsApi();
+        app.MapLoyaltyApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Pond.Commerce.Coupons;
+using Pond.Loyalty;
 
 namespace Pond.Commerce;
 
@@ -15,6 +16,7 @@ public static class CommerceServices
         services.AddSingleton<OrderReports>();
         services.AddSingleton<Customers.ICustomerMergeParticipant, OrderMergeParticipant>();
         services.AddCoupons();
+        services.AddLoyalty();
         return services;
     }
 }

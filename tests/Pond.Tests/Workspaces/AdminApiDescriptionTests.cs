@@ -42,6 +42,8 @@ public sealed class AdminApiDescriptionTests
             "RecordOrder", "ListOrders", "GetOrder", "RefundOrder", "GetOrderAttribution", "GetCommerceSettings", "SetCommerceSettings",
             "ListCouponTemplates", "CreateCouponTemplate", "GetCouponTemplate", "UpdateCouponTemplate", "GetCouponTemplateDaily", "ListTemplateCoupons",
             "IssueCoupon", "IssueCouponsToSegment", "GetCoupon", "ValidateCoupon", "RedeemCoupon", "RevokeCoupon", "ListCustomerCoupons",
+            "GetLoyaltyRules", "SetLoyaltyRules", "ListTiers", "CreateTier", "GetTier", "UpdateTier", "DeleteTier", "ListTierMembers", "EvaluateTiers",
+            "GetCustomerPoints", "ListCustomerPointsLedger", "CheckInCustomer", "CompletePointsTask", "SpendPoints", "AdjustPoints", "GetCustomerTierHistory",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {

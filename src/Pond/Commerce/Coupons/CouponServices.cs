@@ -13,6 +13,7 @@ public static class CouponServices
         services.TryAddSingleton<CouponRedeemer>();
         services.TryAddSingleton<CouponExpiry>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOrderEffect, CouponEffect>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Loyalty.ITierBenefitIssuer, CouponTierBenefits>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Customers.ICustomerMergeParticipant, CouponMergeParticipant>());
         return services;
     }
