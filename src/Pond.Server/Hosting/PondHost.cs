@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
 using Pond.Audience.Scores;
 using Pond.Server.Account;
+using Pond.Server.Activities;
 using Pond.Server.Audience;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
@@ -68,6 +69,7 @@ internal static class PondHost
         services.AddSegments(options.RunEngines);
         services.AddImports(options.DataDirectory, options.RunEngines);
         services.AddScores(options.RunEngines);
+        services.AddActivitiesApi(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -103,6 +105,7 @@ internal static class PondHost
         app.MapImportsApi();
         app.MapCustomerExportApi();
         app.MapScoresApi();
+        app.MapActivitiesApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();
