@@ -106,6 +106,7 @@ internal static class PondHost
         app.MapCustomerExportApi();
         app.MapScoresApi();
         app.MapActivitiesApi();
+        app.MapActivityFragments();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();

@@ -162,7 +162,7 @@ internal sealed class GroupBuys(Database database, AuditLog audit, TimeProvider 
         var buy = await GetAsync(connection, null, found.WorkspaceId, found.GroupBuyId);
         var customer = await ActivityCustomers.ResolveAsync(connection, found.WorkspaceId, customerId, userId);
         if (await connection.ExecuteScalarAsync<int>(
-                "SELECT COUNT(*) FROM group_buy_members WHERE group_id = @id AND customer_id = @customer", new { found.Id, customer }) > 0)
+                "SELECT COUNT(*) FROM group_buy_members WHERE group_id = @Id AND customer_id = @customer", new { found.Id, customer }) > 0)
             return await RefuseAsync(connection, buy.Id, GroupRefusals.AlreadyJoined, "This customer is already in the group.");
 
         GroupMember? member = null;
@@ -171,7 +171,7 @@ internal sealed class GroupBuys(Database database, AuditLog audit, TimeProvider 
             var seat = await connection.QuerySingleOrDefaultAsync<int?>(
                 """
                 UPDATE group_buy_groups SET member_count = member_count + 1
-                WHERE id = @id AND state = 'open' AND member_count < group_size AND expires_at > @now
+                WHERE id = @Id AND state = 'open' AND member_count < group_size AND expires_at > @now
                 RETURNING member_count
                 """, new { found.Id, now }, transaction);
             if (seat is not { } taken)
@@ -213,14 +213,14 @@ internal sealed class GroupBuys(Database database, AuditLog audit, TimeProvider 
 
     private async Task<Func<Task>> CompleteAsync(DbConnection connection, DbTransaction transaction, GroupBuy buy, BuyGroup group, DateTimeOffset now)
     {
-        await connection.ExecuteAsync("UPDATE group_buy_groups SET state = 'complete', closed_at = @now WHERE id = @id", new { group.Id, now }, transaction);
+        await connection.ExecuteAsync("UPDATE group_buy_groups SET state = 'complete', closed_at = @now WHERE id = @Id", new { group.Id, now }, transaction);
         await connection.ExecuteAsync(
-            "UPDATE group_buys SET reserved = reserved - @n, sold = sold + @n, groups_completed = groups_completed + 1, updated_at = @now WHERE id = @id",
+            "UPDATE group_buys SET reserved = reserved - @n, sold = sold + @n, groups_completed = groups_completed + 1, updated_at = @now WHERE id = @Id",
             new { buy.Id, n = group.GroupSize, now }, transaction);
         var members = (await connection.QueryAsync<GroupMember>(
-            "SELECT * FROM group_buy_members WHERE group_id = @id ORDER BY seat", new { group.Id }, transaction)).AsList();
+            "SELECT * FROM group_buy_members WHERE group_id = @Id ORDER BY seat", new { group.Id }, transaction)).AsList();
         foreach (var member in members)
-            await connection.ExecuteAsync("UPDATE group_buy_members SET state = 'ordered', order_id = @orderId WHERE id = @id",
+            await connection.ExecuteAsync("UPDATE group_buy_members SET state = 'ordered', order_id = @orderId WHERE id = @Id",
                 new { member.Id, orderId = OrderId(group, member) }, transaction);
         return await payments.RecordAsync(connection, transaction, now, buy, group, members);
     }
