@@ -88,3 +88,32 @@ public sealed class ActivityPagesTests
         (await owner.PageAsync("/activities/group-buys")).ShouldContain("两人团 · 丝巾");
     }
 }
+
+public sealed class DemoActivitiesTests
+{
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task Demo_RunningSalePartlySold_PastSaleSoldOut_GroupsFormingCompleteAndExpired(DbEngine engine)
+    {
+        await using var server = await PondServer.StartAsync(engine, runEngines: false);
+        await server.Workspace.CustomersAsync(400);
+        await Pond.Server.Demo.DemoActivities.SetUpAsync(server.App.Services, server.Workspace.Id);
+
+        var sales = await server.Service<FlashSales>().ListAsync(server.Workspace.Id);
+        var now = DateTimeOffset.UtcNow;
+        var running = sales.Single(s => s.StateAt(now) == FlashSaleStates.Running);
+        running.Sold.ShouldBeGreaterThan(100);
+        running.Remaining.ShouldBeGreaterThan(0);
+        var past = sales.Single(s => s.StateAt(now) == FlashSaleStates.Ended);
+        (past.Sold, past.Reserved, past.Remaining).ShouldBe((past.Stock, 0, 0));
+        sales.Count(s => s.StateAt(now) == FlashSaleStates.Scheduled).ShouldBe(1);
+
+        var buy = (await server.Service<GroupBuys>().ListAsync(server.Workspace.Id)).Single();
+        var counters = await server.Service<GroupBuys>().CountersAsync(server.Workspace.Id, buy.Id);
+        counters.OpenGroups.ShouldBeGreaterThan(0);
+        counters.CompleteGroups.ShouldBeGreaterThan(0);
+        counters.ExpiredGroups.ShouldBeGreaterThan(0);
+        counters.Refunds.ShouldBeGreaterThan(0);
+        (counters.Sold).ShouldBe(counters.CompleteGroups * 3);
+    }
+}
