@@ -194,6 +194,12 @@ internal static class PondCli
             {
             }
 
+            if (setUpDemo)
+            {
+                var commerce = await Pond.Server.Demo.DemoCommerce.SetUpAsync(services, workspace.Id, cancellationToken);
+                AnsiConsole.MarkupLineInterpolated($"Orders: {commerce.Orders:N0} recorded (GMV ¥{commerce.GmvFen / 100m:N0}), {commerce.Refunds:N0} refunds.");
+            }
+
             // RFM cells and lifecycle stages for the orders just loaded, so those pages mean something at once. The demo
             // brand's history is replayed day by day over the simulated month, so its stage changes have dates.
             var scores = services.GetRequiredService<Pond.Audience.Scores.ScoreEngine>();

@@ -5,6 +5,7 @@ using Pond.Audience.Scores;
 using Pond.Server.Account;
 using Pond.Server.Activities;
 using Pond.Server.Audience;
+using Pond.Server.Commerce;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
 using Pond.Ingestion;
@@ -105,6 +106,7 @@ internal static class PondHost
         app.MapImportsApi();
         app.MapCustomerExportApi();
         app.MapScoresApi();
+        app.MapOrdersApi();
         app.MapActivitiesApi();
         app.MapActivityFragments();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();

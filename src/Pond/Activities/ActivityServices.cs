@@ -9,8 +9,7 @@ public static class ActivityServices
     public static IServiceCollection AddActivities(this IServiceCollection services, bool runEngines)
     {
         services.TryAddSingleton<AttemptTally>();
-        services.TryAddSingleton<FlashSalePayments>();
-        services.TryAddSingleton<GroupBuyPayments>();
+        services.TryAddSingleton<ActivityOrders>();
         services.TryAddSingleton<FlashSales>();
         services.TryAddSingleton<GroupBuys>();
         if (runEngines)

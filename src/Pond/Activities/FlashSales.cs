@@ -12,7 +12,7 @@ namespace Pond.Activities;
 /// a conditional UPDATE (reserved + sold &lt; stock) and a customer's units are rows under a unique
 /// (sale, customer, slot) index, both inside one transaction.
 /// </summary>
-internal sealed class FlashSales(Database database, AuditLog audit, TimeProvider clock, AttemptTally tally, FlashSalePayments payments)
+internal sealed class FlashSales(Database database, AuditLog audit, TimeProvider clock, AttemptTally tally, ActivityOrders orders)
 {
     public const int MaxStock = 1_000_000;
     public const int MaxLimit = 100;
@@ -277,7 +277,7 @@ internal sealed class FlashSales(Database database, AuditLog audit, TimeProvider
         await connection.ExecuteAsync(
             "UPDATE flash_sales SET reserved = reserved - 1, sold = sold + 1, updated_at = @now WHERE id = @saleId", new { saleId, now }, transaction);
         var sale = await GetAsync(connection, transaction, workspaceId, saleId);
-        var after = await payments.RecordAsync(connection, transaction, now, sale, reservation, orderId, actor);
+        var after = await orders.FlashSaleAsync(connection, transaction, now, sale, reservation, orderId);
         await transaction.CommitAsync();
         await after();
         return new PayOutcome(await ReservationAsync(connection, null, workspaceId, saleId, reservationId), null, null, true);

@@ -12,7 +12,7 @@ namespace Pond.Activities;
 /// member_count grows only by a conditional UPDATE (member_count &lt; group_size), and (group, customer) is unique, so no
 /// group exceeds N and nobody joins twice, however many join at once.
 /// </summary>
-internal sealed class GroupBuys(Database database, AuditLog audit, TimeProvider clock, GroupBuyPayments payments)
+internal sealed class GroupBuys(Database database, AuditLog audit, TimeProvider clock, ActivityOrders orders)
 {
     private const string CodeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
@@ -222,7 +222,7 @@ internal sealed class GroupBuys(Database database, AuditLog audit, TimeProvider 
         foreach (var member in members)
             await connection.ExecuteAsync("UPDATE group_buy_members SET state = 'ordered', order_id = @orderId WHERE id = @Id",
                 new { member.Id, orderId = OrderId(group, member) }, transaction);
-        return await payments.RecordAsync(connection, transaction, now, buy, group, members);
+        return await orders.GroupAsync(connection, transaction, now, buy, group, members);
     }
 
     internal static string OrderId(BuyGroup group, GroupMember member) => $"GB-{group.Code}-{member.Seat}";

@@ -10,6 +10,9 @@ public static class CommerceServices
     /// </summary>
     public static IServiceCollection AddCommerce(this IServiceCollection services)
     {
+        services.AddSingleton<OrderBook>();
+        services.AddSingleton<OrderReports>();
+        services.AddSingleton<Customers.ICustomerMergeParticipant, OrderMergeParticipant>();
         return services;
     }
 }

@@ -22,6 +22,9 @@ public sealed class OrderEffectContext(Database database, DbConnection connectio
 
     /// <summary>Work to do once the transaction has committed (notify a worker, publish an event).</summary>
     public List<Func<Task>> AfterCommit { get; } = [];
+
+    /// <summary>Set when the order book put events on the log, so the processor is woken once the transaction commits.</summary>
+    internal bool LoggedEvents { get; set; }
 }
 
 /// <summary>

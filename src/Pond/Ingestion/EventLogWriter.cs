@@ -41,6 +41,9 @@ public sealed class EventLogWriter : IAsyncDisposable
     /// <summary>Signalled after a commit that stored new events; the event processor waits on it when idle.</summary>
     public ChannelReader<bool> Appended => _appended.Reader;
 
+    /// <summary>For writers that put rows on the log in their own transaction (the order book): wakes the processor after their commit.</summary>
+    public void NotifyAppended() => _appended.Writer.TryWrite(true);
+
     /// <summary>Completes once the rows are committed. Rows whose message id is already stored are skipped (a resend).</summary>
     public async Task AppendAsync(IReadOnlyList<EventRecord> rows, CancellationToken cancellationToken = default)
     {

@@ -6,6 +6,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Pond.Audience;
 using Pond.Channels;
+using Pond.Commerce;
 using Pond.Customers;
 using Pond.Storage;
 
@@ -19,7 +20,7 @@ namespace Pond.Ingestion;
 /// (unique per workspace and message id) marks it as applied.
 /// </summary>
 public sealed class EventProcessor(
-    Database database, IdentityResolver resolver, AudienceChanges audience, TimeProvider clock, ILogger<EventProcessor> logger) : IDisposable
+    Database database, IdentityResolver resolver, AudienceChanges audience, OrderBook orders, TimeProvider clock, ILogger<EventProcessor> logger) : IDisposable
 {
     public const string CheckpointName = "event_processor";
 
@@ -130,6 +131,8 @@ public sealed class EventProcessor(
             audience.Merged(workspaceId, survivor, merged);
         foreach (var (workspaceId, customers) in touched.Customers)
             audience.Touch(workspaceId, customers);
+        foreach (var action in touched.AfterCommit)
+            await action();
         logger.LogDebug("Applied events {From}..{To}", events[0].Seq, events[^1].Seq);
         return events.Count;
     }
@@ -205,6 +208,8 @@ public sealed class EventProcessor(
                 name = SegmentMessages.ReadString(message, "event");
                 properties = ObjectText(message, "properties");
                 await ApplyTrackAsync(connection, transaction, customer, name, message, logged.MessageId, occurredAt, now);
+                if (name is TrackedEvents.OrderCompleted or TrackedEvents.OrderRefunded)
+                    await ApplyOrderAsync(statements, customer, name, message, logged.MessageId, occurredAt, touched, now);
                 break;
             case "page" or "screen":
                 name = SegmentMessages.ReadString(message, "name");
@@ -356,6 +361,45 @@ public sealed class EventProcessor(
     }
 
     /// <summary>
+    /// Order Completed records the order (with attribution, coupons, points, tiers) unless the order book recorded
+    /// it already; Order Refunded records a refund of a known order. Both run under a savepoint: an order Pond
+    /// cannot record is logged and skipped, and never stops the events behind it.
+    /// </summary>
+    private async Task ApplyOrderAsync(
+        Statements statements, CustomerRecord customer, string name, JsonElement message, string messageId, DateTimeOffset occurredAt, Touched touched, DateTimeOffset now)
+    {
+        if (!message.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object)
+            return;
+        var (connection, transaction) = (statements.Connection, statements.Transaction);
+        await connection.ExecuteAsync("SAVEPOINT pond_order", transaction: transaction);
+        var context = new OrderEffectContext(database, connection, transaction, now);
+        try
+        {
+            if (name == TrackedEvents.OrderCompleted)
+            {
+                await orders.RecordFromEventAsync(context, customer, OrderEventReader.ReadOrder(properties, messageId, occurredAt));
+            }
+            else
+            {
+                var (orderId, refund) = OrderEventReader.ReadRefund(properties, messageId, occurredAt);
+                await orders.RefundInAsync(context, customer.WorkspaceId, orderId, refund, logEvent: false);
+            }
+
+            await connection.ExecuteAsync("RELEASE SAVEPOINT pond_order", transaction: transaction);
+        }
+        catch (Exception e) when (e is ValidationFailedException or NotFoundException or ConflictException)
+        {
+            await connection.ExecuteAsync("ROLLBACK TO SAVEPOINT pond_order", transaction: transaction);
+            logger.LogWarning("{Event} {MessageId} was not recorded as an order: {Reason}", name, messageId, e.Message);
+            return;
+        }
+
+        foreach (var id in context.Touched)
+            touched.Add(customer.WorkspaceId, id);
+        touched.AfterCommit.AddRange(context.AfterCommit);
+    }
+
+    /// <summary>
     /// Tag Added / Tag Removed: properties.tag (a string) or properties.tags (an array of strings) through the tag service
     /// (catalog and history, source "event"). A name the catalog refuses is skipped; the event stays on the timeline.
     /// </summary>
@@ -407,6 +451,7 @@ public sealed class EventProcessor(
     {
         public Dictionary<Guid, HashSet<Guid>> Customers { get; } = [];
         public List<(Guid WorkspaceId, Guid Survivor, List<Guid> Merged)> Merges { get; } = [];
+        public List<Func<Task>> AfterCommit { get; } = [];
 
         public void Add(Guid workspaceId, Guid customerId)
         {

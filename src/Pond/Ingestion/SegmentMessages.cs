@@ -231,6 +231,7 @@ public static class TrackedEvents
     public const string RelationshipStarted = "Relationship Started";
     public const string RelationshipEnded = "Relationship Ended";
     public const string OrderCompleted = "Order Completed";
+    public const string OrderRefunded = "Order Refunded";
     public const string Unsubscribed = "Unsubscribed";
     public const string TagAdded = "Tag Added";
     public const string TagRemoved = "Tag Removed";

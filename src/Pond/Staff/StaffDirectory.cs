@@ -28,7 +28,7 @@ internal sealed partial class StaffDirectory(Database database, AuditLog audit, 
 
     private const string StaffSelect =
         """
-        SELECT s.id, s.name, s.email, s.phone, s.wecom_user_id, s.status, s.created_at, s.updated_at,
+        SELECT s.id, s.name, s.email, s.phone, s.wecom_user_id, s.tracking_code, s.status, s.created_at, s.updated_at,
                (SELECT COUNT(*) FROM carriers k WHERE k.owner_staff_id = s.id) AS carriers,
                (SELECT COUNT(*) FROM customers c WHERE c.workspace_id = s.workspace_id AND c.owner_staff_id = s.id) AS customers
         FROM staff s
@@ -55,12 +55,14 @@ internal sealed partial class StaffDirectory(Database database, AuditLog audit, 
         await using var connection = await database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await RequireUniqueWecomUserIdAsync(connection, transaction, workspaceId, clean.WecomUserId, null);
+        await RequireUniqueTrackingCodeAsync(connection, transaction, workspaceId, clean.TrackingCode, null);
         await connection.ExecuteAsync(
             """
-            INSERT INTO staff (id, workspace_id, name, email, phone, wecom_user_id, status, created_at, updated_at)
-            VALUES (@id, @workspaceId, @Name, @Email, @Phone, @WecomUserId, @Status, @now, @now)
+            INSERT INTO staff (id, workspace_id, name, email, phone, wecom_user_id, tracking_code, status, created_at, updated_at)
+            VALUES (@id, @workspaceId, @Name, @Email, @Phone, @WecomUserId, @trackingCode, @Status, @now, @now)
             """,
-            new { id, workspaceId, clean.Name, clean.Email, clean.Phone, clean.WecomUserId, clean.Status, now }, transaction);
+            new { id, workspaceId, clean.Name, clean.Email, clean.Phone, clean.WecomUserId, trackingCode = clean.TrackingCode ?? NewTrackingCode(), clean.Status, now },
+            transaction);
         await audit.RecordAsync(workspaceId, actor, "staff.create", id.ToString(), new { clean.Name, clean.Status }, connection, transaction);
         await transaction.CommitAsync();
         return (await FindStaffAsync(connection, workspaceId, id))!;
@@ -72,12 +74,18 @@ internal sealed partial class StaffDirectory(Database database, AuditLog audit, 
         await using var connection = await database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await RequireUniqueWecomUserIdAsync(connection, transaction, workspaceId, clean.WecomUserId, id);
+        await RequireUniqueTrackingCodeAsync(connection, transaction, workspaceId, clean.TrackingCode, id);
         var changed = await connection.ExecuteAsync(
             """
-            UPDATE staff SET name = @Name, email = @Email, phone = @Phone, wecom_user_id = @WecomUserId, status = @Status, updated_at = @now
+            UPDATE staff SET name = @Name, email = @Email, phone = @Phone, wecom_user_id = @WecomUserId, status = @Status, updated_at = @now,
+                tracking_code = COALESCE(@TrackingCode, tracking_code, @generated)
             WHERE workspace_id = @workspaceId AND id = @id
             """,
-            new { id, workspaceId, clean.Name, clean.Email, clean.Phone, clean.WecomUserId, clean.Status, now = clock.GetUtcNow() }, transaction);
+            new
+            {
+                id, workspaceId, clean.Name, clean.Email, clean.Phone, clean.WecomUserId, clean.Status, clean.TrackingCode, generated = NewTrackingCode(),
+                now = clock.GetUtcNow(),
+            }, transaction);
         if (changed == 0)
             throw StaffNotFound(id);
         await audit.RecordAsync(workspaceId, actor, "staff.update", id.ToString(), new { clean.Name, clean.Status }, connection, transaction);
@@ -117,9 +125,31 @@ internal sealed partial class StaffDirectory(Database database, AuditLog audit, 
             throw new ConflictException($"WeCom user id '{wecomUserId}' already belongs to {taken}; each staff member has their own.");
     }
 
+    private static async Task RequireUniqueTrackingCodeAsync(DbConnection connection, DbTransaction transaction, Guid workspaceId, string? code, Guid? except)
+    {
+        if (code is null)
+            return;
+        var taken = await connection.QueryFirstOrDefaultAsync<string?>(
+            "SELECT name FROM staff WHERE workspace_id = @workspaceId AND tracking_code = @code" + (except is null ? "" : " AND id <> @except"),
+            new { workspaceId, code, except }, transaction);
+        if (taken is not null)
+            throw new ConflictException($"Tracking code '{code}' already belongs to {taken}; each staff member has their own.");
+    }
+
+    /// <summary>Short, unambiguous and unguessable enough that one guide cannot claim another's sales by editing a link.</summary>
+    private static string NewTrackingCode()
+    {
+        const string alphabet = "abcdefghjkmnpqrstuvwxyz23456789";
+        return "s" + string.Create(7, 0, (span, _) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+                span[i] = alphabet[System.Security.Cryptography.RandomNumberGenerator.GetInt32(alphabet.Length)];
+        });
+    }
+
     private static NotFoundException StaffNotFound(Guid id) => new($"No staff member {id} in this workspace.");
 
-    private sealed record CleanStaff(string Name, string? Email, string? Phone, string? WecomUserId, string Status);
+    private sealed record CleanStaff(string Name, string? Email, string? Phone, string? WecomUserId, string? TrackingCode, string Status);
 
     private static CleanStaff Validate(StaffInput input)
     {
@@ -138,7 +168,10 @@ internal sealed partial class StaffDirectory(Database database, AuditLog audit, 
         var wecom = Blank(input.WecomUserId);
         if (wecom is { Length: > 64 })
             throw new ValidationFailedException("A WeCom user id is at most 64 characters.", "wecomUserId");
-        return new CleanStaff(name, email, phone, wecom, status);
+        var tracking = Blank(input.TrackingCode);
+        if (tracking is not null && (tracking.Length > 32 || !tracking.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+            throw new ValidationFailedException("A tracking code is 1–32 letters, digits, '-' or '_' (it goes into links).", "trackingCode");
+        return new CleanStaff(name, email, phone, wecom, tracking, status);
     }
 
     // ---- carriers ---------------------------------------------------------------------------

@@ -16,6 +16,8 @@ internal sealed class StaffMember
     public string? Email { get; init; }
     public string? Phone { get; init; }
     public string? WecomUserId { get; init; }
+    /// <summary>Put on links and mini-program paths (?sc=) so orders that come through them are credited to this person.</summary>
+    public string? TrackingCode { get; init; }
     public string Status { get; init; } = StaffStatuses.Active;
     public int Carriers { get; init; }
     public int Customers { get; init; }
@@ -30,6 +32,8 @@ internal sealed class StaffInput
     public string? Email { get; set; }
     public string? Phone { get; set; }
     public string? WecomUserId { get; set; }
+    /// <summary>Left out: a new staff member gets a generated code; an existing one keeps theirs.</summary>
+    public string? TrackingCode { get; set; }
     public string? Status { get; set; }
 }
 

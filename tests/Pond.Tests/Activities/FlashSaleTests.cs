@@ -131,6 +131,13 @@ public sealed class FlashSaleTests
         again.GetProperty("paidAt").GetDateTimeOffset().ShouldBe(paid.GetProperty("paidAt").GetDateTimeOffset());
         var counters = await admin.CountersAsync(saleId);
         (counters.Reserved, counters.Sold, counters.Remaining).ShouldBe((0, 1, 4));
+
+        // The order is recorded in the payment's transaction, once, at the flash price.
+        var order = await admin.GetAsync<JsonElement>($"/api/orders/FS-{reservation:N}");
+        order.GetProperty("order").GetProperty("paid").GetDecimal().ShouldBe(199m);
+        order.GetProperty("order").GetProperty("customerId").GetGuid().ShouldBe(buyer);
+        order.GetProperty("lines").EnumerateArray().Single().GetProperty("sku").GetString().ShouldBe("SILK-001");
+        (await server.ScalarAsync("SELECT COUNT(*) FROM orders WHERE source = 'flash_sale'")).ShouldBe(1);
         (await (await admin.PostAsync($"/api/flash-sales/{saleId}/reservations/{reservation}/cancel", null)).ProblemAsync(HttpStatusCode.Conflict))
             .Detail().ShouldContain("refund");
     }

@@ -62,6 +62,8 @@ public sealed class GroupBuyTests
         members.ShouldAllBe(m => m.GetProperty("state").GetString() == MemberStates.Ordered);
         members.Select(m => m.GetProperty("orderId").GetString()).ShouldBe([$"GB-{code}-1", $"GB-{code}-2", $"GB-{code}-3"]);
         (await server.ScalarAsync("SELECT COUNT(*) FROM group_buy_members WHERE group_id = @groupId", new { groupId })).ShouldBe(3);
+        (await server.ScalarAsync("SELECT COUNT(*) FROM orders WHERE source = 'group_buy' AND paid = 23900")).ShouldBe(3);
+        (await server.ScalarAsync("SELECT COUNT(DISTINCT customer_id) FROM orders WHERE source = 'group_buy'")).ShouldBe(3);
 
         var counters = await admin.GetAsync<GroupBuyCounters>($"/api/group-buys/{buyId}/counters");
         (counters.Reserved, counters.Sold, counters.Remaining, counters.CompleteGroups, counters.OpenGroups).ShouldBe((0, 3, (int?)27, 1, 0));
