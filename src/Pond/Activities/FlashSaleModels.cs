@@ -106,6 +106,9 @@ public sealed class FlashReservation
     public DateTimeOffset? PaidAt { get; init; }
     public DateTimeOffset? ReleasedAt { get; init; }
     public string? OrderId { get; init; }
+
+    /// <summary>The customer's display name, in lists.</summary>
+    public string? CustomerName { get; init; }
 }
 
 /// <summary>A purchase attempt's outcome: a reservation, or the reason it was refused.</summary>

@@ -20,6 +20,8 @@ internal sealed class FlashSales(Database database, AuditLog audit, TimeProvider
 
     public async Task<IReadOnlyList<FlashSale>> ListAsync(Guid workspaceId)
     {
+        // The attempt counts this node has not added to the rows yet.
+        await tally.FlushAsync();
         await using var connection = await database.OpenAsync();
         return (await connection.QueryAsync<FlashSale>(
             $"SELECT * FROM flash_sales WHERE workspace_id = @workspaceId ORDER BY starts_at DESC, id DESC", new { workspaceId })).AsList();
@@ -240,8 +242,10 @@ internal sealed class FlashSales(Database database, AuditLog audit, TimeProvider
         await using var connection = await database.OpenAsync();
         return (await connection.QueryAsync<FlashReservation>(
             $"""
-            SELECT * FROM flash_reservations WHERE sale_id = @saleId AND workspace_id = @workspaceId {(state is null ? "" : "AND state = @state")}
-            ORDER BY created_at DESC, id DESC LIMIT @limit
+            SELECT r.*, c.display_name AS CustomerName
+            FROM flash_reservations r LEFT JOIN customers c ON c.id = r.customer_id
+            WHERE r.sale_id = @saleId AND r.workspace_id = @workspaceId {(state is null ? "" : "AND r.state = @state")}
+            ORDER BY r.created_at DESC, r.id DESC LIMIT @limit
             """, new { saleId, workspaceId, state, limit = Math.Clamp(limit, 1, 500) })).AsList();
     }
 
