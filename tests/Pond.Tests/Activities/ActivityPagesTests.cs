@@ -59,6 +59,11 @@ public sealed class ActivityPagesTests
 
         using var staff = await server.Workspace.MemberClientAsync(Roles.Staff, await new CustomerSeed(server.Workspace).StaffAsync("导购"));
         (await staff.GetAsync($"/activities/flash-sales/{saleId}/counters")).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        var staffPage = await staff.PageAsync(location);
+        staffPage.ShouldContain("营销活动涉及所有客户");
+        staffPage.ShouldNotContain("周年庆秒杀");
+        (await staff.PageAsync("/activities/flash-sales")).ShouldNotContain("周年庆秒杀");
+        (await staff.PageAsync("/")).ShouldNotContain("/activities/flash-sales");
     }
 
     [Theory]
