@@ -13,7 +13,8 @@ using Pond.Workspaces;
 namespace Pond.Bench.Audience;
 
 /// <summary>
-/// The score engine at scale: N customers with a few orders each (Order Completed rows loaded in bulk), then a full
+/// The score engine at scale: N customers with a few orders each (orders rows and their Order Completed timeline rows
+/// loaded in bulk), then a full
 /// run from nothing (every row written), a full run with nothing changed (aggregate and compare only), a full run
 /// after switching to fixed breakpoints (most rows rewritten), and an incremental pass over 1,000 new orders.
 /// </summary>
@@ -56,8 +57,10 @@ internal static class ScoreBench
             var customerIds = new List<Guid>();
             await using (var connection = await database.OpenAsync())
                 customerIds = (await connection.QueryAsync<Guid>("SELECT id FROM customers WHERE workspace_id = @id LIMIT 1000", new { id = workspace.Id })).AsList();
+            var newOrders = customerIds.Select((c, i) => (Customer: c, OrderId: $"new-{i}")).ToList();
+            await bulk.InsertAsync("orders", OrderColumns, newOrders.Select(o => Order(workspace.Id, o.Customer, o.OrderId, now.ToUnixTimeMilliseconds(), 9900)));
             await bulk.InsertAsync("customer_events", ["workspace_id", "customer_id", "message_id", "type", "name", "occurred_at", "properties"],
-                customerIds.Select(c => new object?[] { workspace.Id, c, Guid.NewGuid().ToString(), "track", "Order Completed", now.ToUnixTimeMilliseconds(), "{\"revenue\": 99}" }));
+                newOrders.Select(o => new object?[] { workspace.Id, o.Customer, $"order:{o.OrderId}", "track", "Order Completed", now.ToUnixTimeMilliseconds(), "{\"order_id\":\"" + o.OrderId + "\",\"revenue\": 99}" }));
             var incremental = Stopwatch.StartNew();
             while (await scores.ApplyNewOrdersAsync() > 0)
             {
@@ -94,6 +97,7 @@ internal static class ScoreBench
             await bulk.InsertAsync("customers", ["id", "workspace_id", "traits", "depth", "marketing_opt_out", "first_seen_at", "last_seen_at", "created_at", "updated_at"],
                 ids.Select(id => new object?[] { id, workspaceId, "{}", (short)0, false, at, at, at, at }));
             var rows = new List<object?[]>();
+            var orderRows = new List<object?[]>();
             foreach (var id in ids)
             {
                 // About 40% never order; buyers average OrdersPerCustomer / 0.6 orders over the last 500 days.
@@ -103,17 +107,34 @@ internal static class ScoreBench
                 for (var k = 0; k < n; k++)
                 {
                     var when = now.AddDays(-random.NextDouble() * 500).ToUnixTimeMilliseconds();
-                    var revenue = Math.Round(50 + random.NextDouble() * 800, 2).ToString(CultureInfo.InvariantCulture);
-                    rows.Add([workspaceId, id, Guid.NewGuid().ToString(), "track", "Order Completed", when, "{\"order_id\":\"x\",\"revenue\":" + revenue + "}"]);
+                    var revenue = Math.Round(50 + (decimal)random.NextDouble() * 800, 2);
+                    var orderId = $"o{orders + rows.Count}";
+                    orderRows.Add(Order(workspaceId, id, orderId, when, Money.ToFen(revenue)));
+                    rows.Add([workspaceId, id, $"order:{orderId}", "track", "Order Completed", when,
+                        "{\"order_id\":\"" + orderId + "\",\"revenue\":" + revenue.ToString(CultureInfo.InvariantCulture) + "}"]);
                 }
             }
 
             orders += rows.Count;
+            await bulk.InsertAsync("orders", OrderColumns, orderRows);
             await bulk.InsertAsync("customer_events", ["workspace_id", "customer_id", "message_id", "type", "name", "occurred_at", "properties"], rows);
         }
 
         return orders;
     }
+
+    private static readonly string[] OrderColumns =
+    [
+        "id", "workspace_id", "order_id", "customer_id", "placed_at", "sales_channel", "private_domain", "currency", "subtotal", "discount", "shipping",
+        "paid", "refunded", "status", "source", "message_id", "created_at", "updated_at",
+    ];
+
+    /// <summary>An orders row of one line-less mini-program order, as the order book would record it (the score engine reads paid − refunded).</summary>
+    private static object?[] Order(Guid workspaceId, Guid customerId, string orderId, long placedAt, long fen) =>
+    [
+        Guid.CreateVersion7(DateTimeOffset.FromUnixTimeMilliseconds(placedAt)), workspaceId, orderId, customerId, placedAt, "mini_program", true, "CNY",
+        fen, 0L, 0L, fen, 0L, "completed", "api", $"order:{orderId}", placedAt, placedAt,
+    ];
 
     public static string Table(IReadOnlyList<Result> results)
     {

@@ -10,19 +10,22 @@ using Spectre.Console;
 
 namespace Pond.Server.Audience;
 
-/// <summary>`pond import customers|tags file.csv --workspace slug` and `pond export customers --workspace slug > file.csv`.</summary>
+/// <summary>`pond import customers|tags|orders file.csv --workspace slug` and `pond export customers --workspace slug > file.csv`.</summary>
 internal static class AudienceCli
 {
     public static Command ImportCommand()
     {
-        var import = new Command("import", "Import a CSV file (docs/import.md): customers, or tags onto existing customers.");
+        var import = new Command("import", "Import a CSV file (docs/import.md): customers, tags onto existing customers, or orders.");
         foreach (var kind in ImportKinds.All)
         {
             var file = new Argument<string>("file") { Description = "The CSV file (UTF-8, a header row first)." };
             var workspace = new Option<string>("--workspace") { Description = "Workspace slug.", Required = true };
-            var command = new Command(kind, kind == ImportKinds.Customers
-                ? "Import customers: identity columns, name, tags (a|b), traits (age:number, vip:bool, birthday:date)."
-                : "Import tags onto existing customers: one identity column, tags, and optionally action (add or remove).") { file, workspace };
+            var command = new Command(kind, kind switch
+            {
+                ImportKinds.Customers => "Import customers: identity columns, name, tags (a|b), traits (age:number, vip:bool, birthday:date).",
+                ImportKinds.Tags => "Import tags onto existing customers: one identity column, tags, and optionally action (add or remove).",
+                _ => "Import orders: one row per order line (order_id, identity columns, placed_at, sku, price, quantity, paid…), the rows of an order adjacent.",
+            }) { file, workspace };
             command.SetAction(async (parse, cancellationToken) =>
             {
                 try
@@ -129,7 +132,7 @@ internal static class AudienceCli
         var apply = Stopwatch.StartNew();
         var processor = services.GetRequiredService<EventProcessor>();
         long applied = 0;
-        await AnsiConsole.Status().StartAsync("Applying events (identity resolution, traits, tags)…", async status =>
+        await AnsiConsole.Status().StartAsync("Applying events (identity resolution, traits, tags, orders)…", async status =>
         {
             while (await processor.ProcessPendingAsync(20_000, cancellationToken) is var n && n > 0)
             {

@@ -29,7 +29,7 @@ internal static class ImportsApi
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
         imports.MapPost("/", Upload).WithName("UploadImport").RequireAuthorization(Policies.Operate)
-            .WithSummary("Uploads a CSV (multipart: a kind field, customers or tags, and the file) and queues its import; see docs/import.md.")
+            .WithSummary("Uploads a CSV (multipart: a kind field, customers, tags or orders, and the file) and queues its import; see docs/import.md.")
             .Accepts<IFormFile>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
@@ -57,7 +57,7 @@ internal static class ImportsApi
             limit.MaxRequestBodySize = MaxUploadBytes;
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
-            throw new ValidationFailedException("Send the file as multipart/form-data: a kind field (customers or tags) and a file field.", "file");
+            throw new ValidationFailedException("Send the file as multipart/form-data: a kind field (customers, tags or orders) and a file field.", "file");
 
         var caller = context.Caller();
         var reader = new MultipartReader(boundary, request.Body);

@@ -198,6 +198,8 @@ internal static class PondCli
             {
                 var commerce = await Pond.Server.Demo.DemoCommerce.SetUpAsync(services, workspace.Id, cancellationToken);
                 AnsiConsole.MarkupLineInterpolated($"Orders: {commerce.Orders:N0} recorded (GMV ¥{commerce.GmvFen / 100m:N0}), {commerce.Refunds:N0} refunds.");
+                // The refunds went on the event log: put them on the timeline too.
+                await services.GetRequiredService<Pond.Ingestion.EventProcessor>().ProcessPendingAsync(cancellationToken: cancellationToken);
             }
 
             // RFM cells and lifecycle stages for the orders just loaded, so those pages mean something at once. The demo

@@ -122,7 +122,7 @@ internal static class OrderValidation
 /// <summary>
 /// Reads Segment's e-commerce events (Order Completed, Order Refunded) into Pond's order inputs, leniently:
 /// amounts as numbers or numeric strings, products as sku|product_id|id. paid = total, else revenue, else the
-/// items less discount plus shipping.
+/// items less discount plus shipping. properties.source "import" marks an order from a CSV import.
 /// </summary>
 internal static class OrderEventReader
 {
@@ -167,7 +167,8 @@ internal static class OrderEventReader
             CouponCodes = coupons,
             TrackingCode = SegmentMessages.ReadString(properties, "tracking_code") ?? SegmentMessages.ReadString(properties, "staff_code"),
             ChannelCode = SegmentMessages.ReadString(properties, "channel_code"),
-            Source = OrderSources.Event,
+            // A CSV import (docs/import.md) sends its orders as events marked source "import"; every other event is "event".
+            Source = SegmentMessages.ReadString(properties, "source") == OrderSources.Import ? OrderSources.Import : OrderSources.Event,
         };
     }
 

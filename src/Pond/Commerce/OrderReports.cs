@@ -84,6 +84,18 @@ public sealed record AttributionReport(
 
 public sealed record CommerceSettings(int AttributionWindowDays);
 
+public sealed class CustomerOrderTotals
+{
+    public long Orders { get; init; }
+    public long PaidFen { get; init; }
+    public long RefundedFen { get; init; }
+    public long? FirstAt { get; init; }
+    public long? LastAt { get; init; }
+
+    public decimal Paid => Money.FromFen(PaidFen);
+    public decimal Net => Money.FromFen(PaidFen - RefundedFen);
+}
+
 /// <summary>Reads orders for the API and console: lists, one order with its attribution, GMV by channel or staff.</summary>
 public sealed class OrderReports(Database database, TimeProvider clock)
 {
@@ -223,6 +235,18 @@ public sealed class OrderReports(Database database, TimeProvider clock)
             Money.FromFen(rows.Sum(r => r.PrivateGmv)),
             rows.Select(r => new AttributionRow(r.Id, r.Id is null ? "" : r.Name ?? r.Id.ToString()!, r.Orders, r.Customers, Money.FromFen(r.Gmv),
                 Money.FromFen(r.Refunded), Money.FromFen(r.Gmv - r.Refunded), Math.Round((double)r.Gmv / gmv, 4))).ToList());
+    }
+
+    /// <summary>A customer's orders in all: how many, paid, refunded, first and last.</summary>
+    public async Task<CustomerOrderTotals> CustomerTotalsAsync(Guid workspaceId, Guid customerId)
+    {
+        await using var connection = await database.OpenAsync();
+        return await connection.QuerySingleAsync<CustomerOrderTotals>(
+            """
+            SELECT COUNT(*) AS orders, COALESCE(SUM(paid), 0) AS paid_fen, COALESCE(SUM(refunded), 0) AS refunded_fen,
+                   MIN(placed_at) AS first_at, MAX(placed_at) AS last_at
+            FROM orders WHERE workspace_id = @workspaceId AND customer_id = @customerId
+            """, new { workspaceId, customerId });
     }
 
     public async Task<CommerceSettings> SettingsAsync(Guid workspaceId)

@@ -68,6 +68,57 @@ public sealed partial class ImportPageTests(BrowserFixture fixture)
         await ConsoleSteps.ScreenshotAsync(fixture, page, "audience-import.en");
     }
 
+    private const string OrdersCsv =
+        "order_id,phone,placed_at,sku,name,category,price,quantity,discount,coupon,sales_channel\n"
+        + "LL-20260301-01,13900000001,2026-03-01 14:05:00,LL-DR-01,法式碎花连衣裙,dress,399,1,50,SPRING50,mini_program\n"
+        + "LL-20260301-01,13900000001,2026-03-01 14:05:00,LL-SK-02,棉袜三双装,socks,59.9,2,50,SPRING50,mini_program\n"
+        + "LL-20260302-07,13900000002,2026-03-02 20:30:00,LL-TS-03,T恤,tops,129,1,,,tmall\n"
+        + "LL-20260302-07,13900000002,2026-03-02 20:30:00,LL-XX,坏价,,abc,1,,,tmall\n";
+
+    [Fact]
+    public async Task OrderUpload_RunsToDone_AndOnlyTheGoodOrderIsRecorded_InChineseAndEnglish()
+    {
+        var workspace = await fixture.Server.CreateWorkspaceAsync("orderimporter");
+        var page = await fixture.NewPageAsync();
+        await ConsoleSteps.SignInAndLandOnHomeAsync(page, workspace.OwnerEmail, PondServer.OwnerPassword);
+        await page.GotoAsync("/audience/import");
+        await Expect(page.Locator("h1")).ToHaveTextAsync("导入");
+
+        await page.GetByTestId("import-kind").SelectOptionAsync(ImportKinds.Orders);
+        await page.GetByTestId("import-file").SetInputFilesAsync(new FilePayload { Name = "三月订单.csv", MimeType = "text/csv", Buffer = Encoding.UTF8.GetBytes(OrdersCsv) });
+        await page.GetByTestId("import-submit").ClickAsync();
+        await page.WaitForURLAsync(JobUrl());
+
+        var imports = fixture.Server.Service<ImportService>();
+        var job = await imports.ClaimNextAsync();
+        job.ShouldNotBeNull();
+        job.Kind.ShouldBe(ImportKinds.Orders);
+        await imports.RunAsync(job);
+        await fixture.Server.Service<EventProcessor>().ProcessPendingAsync();
+
+        await Expect(page.GetByTestId("import-state")).ToHaveTextAsync("已完成", new() { Timeout = 10_000 });
+        await Expect(page.GetByTestId("import-accepted")).ToHaveTextAsync("2");
+        await Expect(page.GetByTestId("import-rejected")).ToHaveTextAsync("2"); // a bad row rejects its whole order
+        await Expect(page.GetByTestId("import-row").First).ToContainTextAsync("订单");
+        await page.Locator("details.import-help summary").ClickAsync();
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "audience-import-orders.zh-CN");
+
+        // The good order is recorded with its two lines (399 + 2 × 59.9 − 50); the one with a bad row is not.
+        await page.GotoAsync("/commerce/orders/LL-20260301-01");
+        await Expect(page.GetByTestId("order-paid")).ToContainTextAsync("468.80");
+        await Expect(page.GetByTestId("order-coupons")).ToHaveTextAsync("SPRING50");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "audience-import-orders-detail.zh-CN");
+        await page.GotoAsync("/commerce/orders/LL-20260302-07");
+        await Expect(page.GetByTestId("order-detail")).ToHaveCountAsync(0);
+
+        await page.GotoAsync($"/audience/import?job={job.Id}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "EN" }).ClickAsync();
+        await Expect(page.GetByTestId("import-state")).ToHaveTextAsync("Import done");
+        await Expect(page.GetByTestId("import-row").First).ToContainTextAsync("Orders");
+        await page.Locator("details.import-help summary").ClickAsync();
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "audience-import-orders.en");
+    }
+
     [GeneratedRegex(@"/audience/import\?job=[0-9a-f-]{36}")]
     private static partial Regex JobUrl();
 }

@@ -34,10 +34,22 @@ internal static class ScoreKit
             Workspaces.TestSignIn.Configure(options, services);
         }, runEngines);
 
-    /// <summary>An Order Completed timeline row, as the event processor writes it.</summary>
-    public static async Task OrderAsync(this TestWorkspace workspace, Guid customerId, DateTimeOffset at, decimal revenue)
+    /// <summary>
+    /// An order as the order book and the event processor leave it: an orders row (paid = <paramref name="revenue"/>,
+    /// what the score engine reads) and its Order Completed timeline row (what tells the engine to rescore). Returns the order id.
+    /// </summary>
+    public static async Task<string> OrderAsync(this TestWorkspace workspace, Guid customerId, DateTimeOffset at, decimal revenue)
     {
+        var orderId = Guid.NewGuid().ToString("N")[..10];
+        var fen = Money.ToFen(revenue);
         await using var connection = await workspace.Server.Service<Database>().OpenAsync();
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO orders (id, workspace_id, order_id, customer_id, placed_at, sales_channel, private_domain, currency, subtotal, discount, shipping,
+                paid, refunded, status, source, message_id, created_at, updated_at)
+            VALUES (@id, @workspaceId, @orderId, @customerId, @at, 'mini_program', @privateDomain, 'CNY', @fen, 0, 0, @fen, 0, 'completed', 'api', @messageId, @at, @at)
+            """,
+            new { id = Guid.CreateVersion7(at), workspaceId = workspace.Id, orderId, customerId, at, privateDomain = true, fen, messageId = $"order:{orderId}" });
         await connection.ExecuteAsync(
             """
             INSERT INTO customer_events (workspace_id, customer_id, message_id, type, name, occurred_at, properties)
@@ -45,9 +57,10 @@ internal static class ScoreKit
             """,
             new
             {
-                workspaceId = workspace.Id, customerId, messageId = Guid.NewGuid().ToString(), at,
-                properties = JsonSerializer.Serialize(new { order_id = Guid.NewGuid().ToString("N")[..10], revenue }),
+                workspaceId = workspace.Id, customerId, messageId = $"order:{orderId}", at,
+                properties = JsonSerializer.Serialize(new { order_id = orderId, revenue }),
             });
+        return orderId;
     }
 
     public static async Task<Guid> BuyerAsync(this TestWorkspace workspace, CustomerSeed seed, string name, params (int DaysAgo, decimal Revenue)[] orders)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Pond.Storage;
 using Pond.Tests.Customers;
@@ -293,6 +294,40 @@ public sealed class ScoresTests(ITestOutputHelper output)
         oldEvents.ShouldBe(0);
         (await ws.AdminClient().GetAsync<JsonElement>("/api/lifecycle/overview")).GetProperty("transitions").EnumerateArray()
             .Sum(t => t.GetProperty("count").GetInt64()).ShouldBe(2);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task Refunds_LowerTheMonetaryValue_AndAWhollyRefundedOrderIsNoOrder_AfterARecompute(DbEngine engine)
+    {
+        var clock = new ManualClock(ScoreKit.Now);
+        await using var server = await ScoreKit.StartAsync(engine, clock);
+        var ws = server.Workspace;
+        var seed = new CustomerSeed(ws);
+        var buyer = await seed.CustomerAsync("Refunder");
+        var first = await ws.OrderAsync(buyer, ScoreKit.Now.AddDays(-10), 300);
+        var second = await ws.OrderAsync(buyer, ScoreKit.Now.AddDays(-5), 200);
+        var client = ws.AdminClient();
+        await client.RecomputeAsync();
+        var before = (await server.ScoreAsync(buyer))!;
+        (before.Frequency, before.Monetary, before.Stage).ShouldBe((2L, 50_000L, "repeat"));
+
+        // A partial refund keeps the order but counts only what was kept.
+        (await client.PostAsJsonAsync($"/api/orders/{first}/refunds", new { amount = 120.5m })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        await client.RecomputeAsync();
+        var partly = (await server.ScoreAsync(buyer))!;
+        (partly.Frequency, partly.Monetary, partly.RecencyDays).ShouldBe((2L, 37_950L, 5L));
+
+        // A wholly refunded order is no order: one order left, bought 10 days ago.
+        (await client.PostAsJsonAsync($"/api/orders/{second}/refunds", new { reason = "退货" })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        await client.RecomputeAsync();
+        var after = (await server.ScoreAsync(buyer))!;
+        (after.Frequency, after.Monetary, after.RecencyDays, after.Stage).ShouldBe((1L, 17_950L, 10L, "first_order"));
+
+        // Refund the rest too: not a buyer any more, so not scored.
+        (await client.PostAsJsonAsync($"/api/orders/{first}/refunds", new { })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        await client.RecomputeAsync();
+        (await server.ScoreAsync(buyer)).ShouldBeNull();
     }
 
     private static async Task WaitForAsync(PondServer server, Guid customerId, string stage) =>

@@ -114,9 +114,18 @@ public sealed class DemoAcquisitionTests
         (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE state = 'held'")).ShouldBe(result.Adds);
         (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM channels")).ShouldBe(5);
         (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM processor_checkpoints p WHERE p.position < (SELECT MAX(seq) FROM event_log)")).ShouldBe(0);
-        // Every buyer is scored at once, with the stage changes of the replayed days on record.
+        // Every order on the timeline is in the orders table, credited and with its lines; some came back.
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM orders"))
+            .ShouldBe(await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM customer_events WHERE name = 'Order Completed'"));
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_pk = o.id)")).ShouldBe(0);
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM order_refunds")).ShouldBeGreaterThan(0);
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM customer_events WHERE name = 'Order Refunded'"))
+            .ShouldBe(await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM order_refunds"));
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM staff WHERE tracking_code IS NULL")).ShouldBe(0);
+        // Every buyer is scored at once, with the stage changes of the replayed days on record (a buyer whose orders were all refunded is none).
         (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM customer_scores"))
-            .ShouldBe(await connection.ExecuteScalarAsync<long>("SELECT COUNT(DISTINCT customer_id) FROM customer_events WHERE name = 'Order Completed'"));
+            .ShouldBe(await connection.ExecuteScalarAsync<long>("SELECT COUNT(DISTINCT customer_id) FROM orders WHERE status <> 'refunded'"));
+        (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM customer_scores")).ShouldBeGreaterThan(0);
         (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM customer_scores WHERE rfm_cell IS NOT NULL")).ShouldBeGreaterThan(0);
         (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audience_events WHERE kind = 'lifecycle.changed'"))
             .ShouldBe(await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM customer_events WHERE name = 'Lifecycle Stage Changed'"));

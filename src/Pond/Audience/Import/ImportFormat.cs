@@ -13,6 +13,9 @@ internal enum ColumnRole
     Action,
     Trait,
 
+    /// <summary>A column of an order import (order_id, placed_at, sku, price…): <see cref="ImportColumn.Key"/> names it.</summary>
+    Order,
+
     /// <summary>A read-only column of an export (id, depth, first_seen_at…): skipped, so an export imports again.</summary>
     Ignored,
 }
@@ -46,6 +49,7 @@ internal sealed class ImportHeader
         Tags = columns.FirstOrDefault(c => c.Role == ColumnRole.Tags);
         Action = columns.FirstOrDefault(c => c.Role == ColumnRole.Action);
         Traits = columns.Where(c => c.Role == ColumnRole.Trait).ToList();
+        OrderFields = columns.Where(c => c.Role == ColumnRole.Order).ToDictionary(c => c.Key, StringComparer.Ordinal);
     }
 
     public string Kind { get; }
@@ -55,6 +59,19 @@ internal sealed class ImportHeader
     public ImportColumn? Tags { get; }
     public ImportColumn? Action { get; }
     public IReadOnlyList<ImportColumn> Traits { get; }
+
+    /// <summary>An order import's columns by their name in <see cref="OrderColumns"/>.</summary>
+    public IReadOnlyDictionary<string, ImportColumn> OrderFields { get; }
+
+    /// <summary>The order import's column, or null when the file has none.</summary>
+    public ImportColumn? Order(string key) => OrderFields.GetValueOrDefault(key);
+
+    /// <summary>The columns an order import may have besides identities (docs/import.md).</summary>
+    public static readonly IReadOnlyList<string> OrderColumns =
+    [
+        "order_id", "placed_at", "sku", "name", "category", "price", "quantity", "paid", "discount", "shipping", "coupon", "currency",
+        "sales_channel", "private_domain", "tracking_code", "channel_code",
+    ];
 
     /// <summary>Identity kinds an import column may name (anonymous ids belong to devices, not to files).</summary>
     public static readonly IReadOnlyList<string> IdentityColumns =
@@ -70,14 +87,15 @@ internal sealed class ImportHeader
         {
             var header = fields[i].Trim().TrimStart('\uFEFF');
             var column = ParseColumn(kind, i, header);
-            var key = column.Role == ColumnRole.Identity ? $"{column.Key}@{column.Scope}" : column.Role is ColumnRole.Trait or ColumnRole.Ignored ? $"{column.Role}:{column.Key}" : column.Role.ToString();
+            var key = column.Role == ColumnRole.Identity ? $"{column.Key}@{column.Scope}"
+                : column.Role is ColumnRole.Trait or ColumnRole.Ignored or ColumnRole.Order ? $"{column.Role}:{column.Key}" : column.Role.ToString();
             if (!seen.Add(key))
                 throw new ValidationFailedException($"Column {i + 1} ('{header}') repeats an earlier column; every column may appear once.", "file");
             columns.Add(column);
         }
 
         var parsed = new ImportHeader(kind, columns);
-        if (kind == ImportKinds.Customers && parsed.Identities.Count == 0)
+        if (kind is ImportKinds.Customers or ImportKinds.Orders && parsed.Identities.Count == 0)
             throw new ValidationFailedException(
                 $"The header names no identity column: add at least one of {string.Join(", ", IdentityColumns)} (wechat_openid as wechat_openid@<app id>).", "file");
         if (kind == ImportKinds.Tags)
@@ -87,6 +105,20 @@ internal sealed class ImportHeader
                     $"A tag import names exactly one identity column (one of {string.Join(", ", IdentityColumns)}); this header has {parsed.Identities.Count}.", "file");
             if (parsed.Tags is null)
                 throw new ValidationFailedException("A tag import needs a tags column (several tags separated by |).", "file");
+        }
+
+        if (kind == ImportKinds.Orders)
+        {
+            if (parsed.Order("order_id") is null)
+                throw new ValidationFailedException("An order import needs an order_id column: the rows of one order share its order id.", "file");
+            if (parsed.Order("placed_at") is null)
+                throw new ValidationFailedException("An order import needs a placed_at column: the time each order was paid.", "file");
+            if (parsed.Order("sku") is null && parsed.Order("paid") is null)
+                throw new ValidationFailedException("An order import needs sku and price columns (one row per order line), or at least a paid column.", "file");
+            if (parsed.Order("sku") is not null && parsed.Order("price") is null)
+                throw new ValidationFailedException("An order import with a sku column needs a price column (the unit price in yuan).", "file");
+            if (parsed.Order("sku") is null && (parsed.Order("price") ?? parsed.Order("quantity") ?? parsed.Order("name") ?? parsed.Order("category")) is { } line)
+                throw new ValidationFailedException($"Column {line.Index + 1} ('{line.Header}') describes an order line: add a sku column too.", "file");
         }
 
         return parsed;
@@ -113,6 +145,16 @@ internal sealed class ImportHeader
             if (at >= 0)
                 throw new ValidationFailedException($"Column {index + 1} ('{header}'): only wechat_openid takes an @app id.", "file");
             return new ImportColumn(index, header, ColumnRole.Identity, baseName);
+        }
+
+        if (kind == ImportKinds.Orders)
+        {
+            var orderColumn = lower == "coupons" ? "coupon" : lower;
+            return OrderColumns.Contains(orderColumn)
+                ? new ImportColumn(index, header, ColumnRole.Order, orderColumn)
+                : throw new ValidationFailedException(
+                    $"Column {index + 1} ('{header}') is not part of an order import: use order_id, identity columns ({string.Join(", ", IdentityColumns)}) and {string.Join(", ", OrderColumns.Skip(1))}.",
+                    "file");
         }
 
         switch (lower)

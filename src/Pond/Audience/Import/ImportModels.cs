@@ -9,7 +9,10 @@ public static class ImportKinds
     /// <summary>Tags onto existing customers: one identity column, tags, and optionally action add|remove.</summary>
     public const string Tags = "tags";
 
-    public static readonly IReadOnlyList<string> All = [Customers, Tags];
+    /// <summary>Orders: one row per order line, the rows of one order adjacent; each order becomes an Order Completed event.</summary>
+    public const string Orders = "orders";
+
+    public static readonly IReadOnlyList<string> All = [Customers, Tags, Orders];
 }
 
 public static class ImportStates

@@ -16,10 +16,11 @@ namespace Pond.Audience.Import;
 /// Reads one import file as a stream (a record at a time, never the whole file), checks every row, writes the good
 /// ones to the event log as Segment-shaped events and the bad ones to the rejects file with their line and reason.
 /// A bad row never stops the rest: each row is judged on its own, and a line break inside quotes is taken as the end
-/// of a (malformed) row rather than swallowing the lines after it. Message ids are the job id and the line number,
-/// so running a job again (a retry, or a resume after a restart) stores nothing twice.
+/// of a (malformed) row rather than swallowing the lines after it. Message ids are the job id and the line number
+/// (for orders, the order id: see ImportRunner.Orders.cs), so running a job again (a retry, or a resume after a
+/// restart) stores nothing twice.
 /// </summary>
-internal sealed class ImportRunner(EventLogWriter log, Database database)
+internal sealed partial class ImportRunner(EventLogWriter log, Database database, TimeProvider clock)
 {
     /// <summary>Events handed to the log writer at once; one append is in flight while the next batch is read.</summary>
     private const int EventsPerAppend = 2000;
@@ -68,11 +69,12 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
         var lines = new LineReader(reader);
         var header = Header(job.Kind, await lines.ReadLineAsync(cancellationToken));
         var state = new RunState(job, header, rejects);
+        var orders = job.Kind == ImportKinds.Orders ? new OrderRows(state, await ZoneAsync(job.WorkspaceId), clock.GetUtcNow()) : null;
         var fields = new List<string>(header.Columns.Count + 1);
         var scratch = new StringBuilder();
         long line = 1;
 
-        var clock = Stopwatch.StartNew();
+        var stopwatch = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         while (await lines.ReadLineAsync(cancellationToken) is { } raw)
         {
@@ -88,13 +90,18 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
                 : CsvLine.Split(raw, fields, scratch) ?? Shape(fields, header);
             if (problem is not null)
             {
-                state.Reject(line, problem, raw);
+                if (orders is not null)
+                    orders.Unreadable(line, problem, raw, lines.Truncated ? null : fields);
+                else
+                    state.Reject(line, problem, raw);
             }
             else
             {
                 for (var i = 0; i < fields.Count; i++)
                     fields[i] = CustomerCsvExport.Undefuse(fields[i]);
-                if (job.Kind == ImportKinds.Customers)
+                if (orders is not null)
+                    orders.Row(line, raw, fields);
+                else if (job.Kind == ImportKinds.Customers)
                     CustomerRow(state, line, raw, fields);
                 else
                     await TagRowAsync(state, line, raw, fields);
@@ -102,14 +109,15 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
 
             if (state.Pending.Count >= EventsPerAppend)
                 await state.FlushAsync(log);
-            if (clock.Elapsed - lastReport >= ReportEvery)
+            if (stopwatch.Elapsed - lastReport >= ReportEvery)
             {
-                lastReport = clock.Elapsed;
+                lastReport = stopwatch.Elapsed;
                 await report(state.Progress(stream.Position));
             }
         }
 
         await LookUpTagRowsAsync(state);
+        orders?.Finish();
         await state.FlushAsync(log);
         await state.DrainAsync();
         await rejects.FlushAsync();
@@ -185,7 +193,7 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
         json.WriteStartObject();
         json.WriteString("type", "identify");
         json.WriteString("messageId", messageId);
-        WriteIdentities(json, identities, state);
+        WriteIdentities(json, identities, state.Timestamp);
         json.WriteStartObject("traits");
         if (name.Length > 0)
             json.WriteString("name", name);
@@ -281,6 +289,13 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
         state.TagRows.Clear();
     }
 
+    private async Task<TimeZoneInfo> ZoneAsync(Guid workspaceId)
+    {
+        await using var connection = await database.OpenAsync();
+        var id = await connection.QuerySingleOrDefaultAsync<string>("SELECT time_zone FROM workspaces WHERE id = @workspaceId", new { workspaceId });
+        return id is not null && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : TimeZoneInfo.Utc;
+    }
+
     public static string MessageId(Guid jobId, long line, string? suffix) =>
         suffix is null ? $"import:{jobId:N}:{line}" : $"import:{jobId:N}:{line}:{suffix}";
 
@@ -293,7 +308,7 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
         json.WriteString("type", "track");
         json.WriteString("event", name);
         json.WriteString("messageId", messageId);
-        WriteIdentities(json, identities, state);
+        WriteIdentities(json, identities, state.Timestamp);
         json.WriteStartObject("properties");
         json.WriteStartArray("tags");
         foreach (var tag in tags)
@@ -307,10 +322,10 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
         return new EventRecord(state.Job.WorkspaceId, messageId, "track", DateTimeOffset.UtcNow, state.Job.CreatedAt, Encoding.UTF8.GetString(state.Buffer.WrittenSpan));
     }
 
-    /// <summary>userId for a user_id column (as SDKs send it), every other identity in context.externalIds; the time is the job's.</summary>
-    private static void WriteIdentities(Utf8JsonWriter json, List<(ImportColumn Column, string Value)> identities, RunState state)
+    /// <summary>userId for a user_id column (as SDKs send it), every other identity in context.externalIds; and the message's time.</summary>
+    private static void WriteIdentities(Utf8JsonWriter json, List<(ImportColumn Column, string Value)> identities, string timestamp)
     {
-        json.WriteString("timestamp", state.Timestamp);
+        json.WriteString("timestamp", timestamp);
         foreach (var (column, value) in identities)
         {
             if (column.Key == IdentityKinds.UserId)
@@ -355,9 +370,10 @@ internal sealed class ImportRunner(EventLogWriter log, Database database)
         public long Rejected { get; private set; }
         public long Events { get; private set; }
 
-        public void Accept(EventRecord record)
+        /// <summary>An event from <paramref name="rows"/> accepted rows (an order's lines are several rows, one event).</summary>
+        public void Accept(EventRecord record, int rows = 1)
         {
-            Accepted++;
+            Accepted += rows;
             Pending.Add(record);
         }
 

@@ -232,7 +232,7 @@ internal sealed class ImportService(Database database, ImportRunner runner, Impo
         var value = kind?.Trim().ToLowerInvariant();
         return value is not null && ImportKinds.All.Contains(value)
             ? value
-            : throw new ValidationFailedException($"kind must be {ImportKinds.Customers} or {ImportKinds.Tags}; got '{kind}'.", "kind");
+            : throw new ValidationFailedException($"kind must be {ImportKinds.Customers}, {ImportKinds.Tags} or {ImportKinds.Orders}; got '{kind}'.", "kind");
     }
 
     private static string CleanName(string? fileName)

@@ -6,25 +6,35 @@ using Pond.Storage;
 namespace Pond.Audience.Scores;
 
 /// <summary>
-/// Where the score engine's orders come from: until orders have a table of their own, the customers' track events
-/// named Order Completed in customer_events, with the amount in <c>revenue</c> (else <c>total</c>) in yuan. The one
-/// class to change when orders get a table. Aggregates in SQL, one row per buyer, so a million customers never
-/// travel to the engine as individual orders.
+/// Where the score engine's orders come from: the orders table (docs/admin-api.md "Orders"), one row per order
+/// however it arrived (API, Order Completed event, CSV import, flash sale, group buy). An order counts at its
+/// placed_at for what was kept: paid − refunded, in fen; a wholly refunded order (status refunded) is no order at
+/// all. Aggregates in SQL, one row per buyer, so a million customers never travel to the engine as individual orders.
+/// The incremental feed (<see cref="AfterAsync"/>) follows the customers' Order Completed timeline rows instead
+/// (ids in a partial index): the processor writes them once the order book has recorded the order, so when a feed
+/// row is visible the orders table already has its order. A refund is not on that feed: the refunded customer's
+/// score changes at the next full run (the nightly one, a settings change, or a recompute) or their next order.
 /// </summary>
 internal sealed class OrderTotalsQuery(Database database)
 {
     public const string OrderEvent = "Order Completed";
 
+    /// <summary>The orders that count, with their placed_at as occurred_at and what was kept as fen.</summary>
+    private const string Counted =
+        """
+        SELECT customer_id, placed_at AS occurred_at, paid - refunded AS fen
+        FROM orders
+        WHERE workspace_id = @workspaceId AND status <> 'refunded'
+        """;
+
     /// <summary>Every buyer of the workspace (all of them: <paramref name="customerIds"/> null) or just the ones listed.</summary>
     public async Task<List<OrderTotals>> LoadAsync(
         DbConnection connection, Guid workspaceId, long rfmFrom, long loyalFrom, IReadOnlyCollection<Guid>? customerIds = null, long? ordersUpTo = null)
     {
-        var filter = (customerIds is null ? "" : "AND customer_id " + InList()) + (ordersUpTo is null ? "" : " AND occurred_at <= @ordersUpTo");
+        var filter = (customerIds is null ? "" : " AND customer_id " + InList()) + (ordersUpTo is null ? "" : " AND placed_at <= @ordersUpTo");
         var sql = $"""
-            WITH orders AS (
-                SELECT customer_id, occurred_at, {FenExpression()} AS fen
-                FROM customer_events
-                WHERE workspace_id = @workspaceId AND name = '{OrderEvent}' {filter}
+            WITH counted AS (
+                {Counted}{filter}
             )
             SELECT customer_id AS CustomerId,
                    COUNT(*) AS Orders,
@@ -34,17 +44,20 @@ internal sealed class OrderTotalsQuery(Database database)
                    CAST(SUM(CASE WHEN occurred_at >= @rfmFrom THEN fen ELSE 0 END) AS BIGINT) AS WindowFen,
                    CAST(SUM(CASE WHEN occurred_at >= @loyalFrom THEN 1 ELSE 0 END) AS BIGINT) AS LoyalOrders,
                    CAST(SUM(CASE WHEN occurred_at >= @loyalFrom THEN fen ELSE 0 END) AS BIGINT) AS LoyalFen
-            FROM orders GROUP BY customer_id
+            FROM counted GROUP BY customer_id
             """;
         object? ids = customerIds is null ? null
             : database.IsSqlite ? JsonSerializer.Serialize(customerIds.Select(i => i.ToString())) : customerIds.ToArray();
         return (await connection.QueryAsync<OrderTotals>(new CommandDefinition(sql, new { workspaceId, rfmFrom, loyalFrom, ids, ordersUpTo }, commandTimeout: 600))).AsList();
     }
 
-    /// <summary>Every order of the workspace, one row each (for replaying history day by day).</summary>
-    public async Task<List<OrderRow>> OrdersAsync(DbConnection connection, Guid workspaceId) =>
+    /// <summary>
+    /// Every order of the workspace that counts, one row each (for replaying history day by day). Refunds are as
+    /// they stand today: a replayed day sees an order refunded later as already refunded.
+    /// </summary>
+    public static async Task<List<OrderRow>> OrdersAsync(DbConnection connection, Guid workspaceId) =>
         (await connection.QueryAsync<OrderRow>(new CommandDefinition(
-            $"SELECT customer_id AS CustomerId, occurred_at AS OccurredAt, {FenExpression()} AS Fen FROM customer_events WHERE workspace_id = @workspaceId AND name = '{OrderEvent}'",
+            $"SELECT customer_id AS CustomerId, occurred_at AS OccurredAt, fen AS Fen FROM ({Counted}) counted",
             new { workspaceId }, commandTimeout: 600))).AsList();
 
     /// <summary>What <see cref="LoadAsync"/> would answer as of <paramref name="atMs"/>, from orders already in memory.</summary>
@@ -97,21 +110,6 @@ internal sealed class OrderTotalsQuery(Database database)
         await connection.ExecuteScalarAsync<long?>($"SELECT MAX(id) FROM customer_events WHERE name = '{OrderEvent}'") ?? 0;
 
     private string InList() => database.IsSqlite ? "IN (SELECT value FROM json_each(@ids))" : "= ANY(@ids)";
-
-    /// <summary>The order's amount in fen: revenue, else total, a JSON number or numeric string in yuan; anything else counts 0.</summary>
-    private string FenExpression() => database.IsSqlite
-        ? """
-          CAST(ROUND(COALESCE(
-              CASE WHEN json_valid(properties) THEN CAST(json_extract(properties, '$.revenue') AS REAL) END,
-              CASE WHEN json_valid(properties) THEN CAST(json_extract(properties, '$.total') AS REAL) END,
-              0) * 100) AS BIGINT)
-          """
-        : """
-          CAST(ROUND(COALESCE(
-              CASE WHEN (properties::jsonb ->> 'revenue') ~ '^\s*-?[0-9]+(\.[0-9]+)?\s*$' THEN (properties::jsonb ->> 'revenue')::numeric END,
-              CASE WHEN (properties::jsonb ->> 'total') ~ '^\s*-?[0-9]+(\.[0-9]+)?\s*$' THEN (properties::jsonb ->> 'total')::numeric END,
-              0) * 100) AS BIGINT)
-          """;
 }
 
 internal sealed class NewOrder

@@ -79,7 +79,7 @@ public sealed class ScoreEngine(
                 foreach (var row in (await StoredAsync(connection, workspaceId, null)).Values)
                     since[row.CustomerId] = (row.LifecycleStage, row.StageSince);
                 // One read of the orders; each day's totals are then worked out in memory.
-                var orders = (await _orders.OrdersAsync(connection, workspaceId)).GroupBy(o => o.CustomerId).ToList();
+                var orders = (await OrderTotalsQuery.OrdersAsync(connection, workspaceId)).GroupBy(o => o.CustomerId).ToList();
                 for (var day = days - 1; day > 0; day--)
                 {
                     var atMs = now.AddDays(-day).ToUnixTimeMilliseconds();
