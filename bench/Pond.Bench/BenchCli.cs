@@ -8,7 +8,8 @@ namespace Pond.Bench;
 /// `dotnet run -c Release --project bench/Pond.Bench -- ingest [--engine sqlite|postgres|both] [--events N] [--senders N] [--batch N]`,
 /// `-- callbacks [--events N] [--senders N]`, `-- import [--rows 1000000] [--apply true|false]`, `-- scores [--engine …] [--customers N]`,
 /// `-- audience [--customers N] [--events N] [--runs N] [--apply N]`, `-- coupons [--engine …] [--coupons N] [--clients N]`,
-/// or `-- points [--engine …] [--requests N] [--clients N]`.
+/// `-- points [--engine …] [--requests N] [--clients N]`,
+/// or `-- flashsale [--engine sqlite|postgres|both] [--attempts N] [--clients N] [--stock N] [--customers N]`.
 /// </summary>
 internal static class BenchCli
 {
@@ -26,9 +27,11 @@ internal static class BenchCli
             return await CouponsAsync(args);
         if (args.Length > 0 && args[0] == "points")
             return await PointsAsync(args);
+        if (args.Length > 0 && args[0] == "flashsale")
+            return await FlashSaleAsync(args);
         if (args.Length == 0 || args[0] != "ingest")
         {
-            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000] | coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32] | points [--engine sqlite|postgres|both] [--requests 10000] [--clients 64]");
+            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000] | coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32] | points [--engine sqlite|postgres|both] [--requests 10000] [--clients 64] | flashsale [--engine sqlite|postgres|both] [--attempts 20000] [--clients 64] [--stock 5000] [--customers 20000]");
             return 2;
         }
 
@@ -205,18 +208,46 @@ internal static class BenchCli
             }
         }
 
-        DbEngine[] engines = engine switch
-        {
-            "sqlite" => [DbEngine.Sqlite],
-            "postgres" => [DbEngine.Postgres],
-            "both" => [DbEngine.Sqlite, DbEngine.Postgres],
-            _ => throw new ArgumentException("--engine is sqlite, postgres or both."),
-        };
         var rows = new List<Commerce.CouponBench.Row>();
-        foreach (var e in engines)
+        foreach (var e in Engines(engine))
             rows.AddRange(await Commerce.CouponBench.RunAsync(e, settings));
         Console.WriteLine();
         Console.WriteLine(Commerce.CouponBench.Table(settings, rows));
         return 0;
     }
+
+    /// <summary>`flashsale [--engine sqlite|postgres|both] [--attempts 20000] [--clients 64] [--stock 5000] [--customers 20000]`</summary>
+    private static async Task<int> FlashSaleAsync(string[] args)
+    {
+        var settings = new Activities.FlashSaleBench.Settings();
+        var engine = "both";
+        for (var i = 1; i + 1 < args.Length; i += 2)
+        {
+            var value = args[i + 1];
+            switch (args[i])
+            {
+                case "--engine": engine = value; break;
+                case "--attempts": settings = settings with { Attempts = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                case "--clients": settings = settings with { Clients = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                case "--stock": settings = settings with { Stock = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                case "--customers": settings = settings with { Customers = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}.");
+            }
+        }
+
+        var sides = new List<Activities.FlashSaleBench.Side>();
+        foreach (var e in Engines(engine))
+            sides.AddRange(await Activities.FlashSaleBench.RunAsync(e, settings));
+        Console.WriteLine();
+        Console.WriteLine(Activities.FlashSaleBench.Table(settings, sides));
+        return 0;
+    }
+
+    private static DbEngine[] Engines(string engine) => engine switch
+    {
+        "sqlite" => [DbEngine.Sqlite],
+        "postgres" => [DbEngine.Postgres],
+        "both" => [DbEngine.Sqlite, DbEngine.Postgres],
+        _ => throw new ArgumentException("--engine is sqlite, postgres or both."),
+    };
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
 using Pond.Audience.Scores;
 using Pond.Server.Account;
+using Pond.Server.Activities;
 using Pond.Server.Audience;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
@@ -72,6 +73,7 @@ internal static class PondHost
         services.AddScores(options.RunEngines);
         services.AddCouponsApi(options.RunEngines);
         services.AddLoyaltyApi(options.RunEngines);
+        services.AddActivitiesApi(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -110,6 +112,8 @@ internal static class PondHost
         app.MapOrdersApi();
         app.MapCouponsApi();
         app.MapLoyaltyApi();
+        app.MapActivitiesApi();
+        app.MapActivityFragments();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();

@@ -44,6 +44,9 @@ public sealed class AdminApiDescriptionTests
             "IssueCoupon", "IssueCouponsToSegment", "GetCoupon", "ValidateCoupon", "RedeemCoupon", "RevokeCoupon", "ListCustomerCoupons",
             "GetLoyaltyRules", "SetLoyaltyRules", "ListTiers", "CreateTier", "GetTier", "UpdateTier", "DeleteTier", "ListTierMembers", "EvaluateTiers",
             "GetCustomerPoints", "ListCustomerPointsLedger", "CheckInCustomer", "CompletePointsTask", "SpendPoints", "AdjustPoints", "GetCustomerTierHistory",
+            "ListFlashSales", "CreateFlashSale", "GetFlashSale", "UpdateFlashSale", "GetFlashSaleCounters", "AttemptFlashSale",
+            "ListFlashReservations", "GetFlashReservation", "PayFlashReservation", "CancelFlashReservation",
+            "ListGroupBuys", "CreateGroupBuy", "GetGroupBuy", "UpdateGroupBuy", "GetGroupBuyCounters", "ListBuyGroups", "OpenBuyGroup", "GetBuyGroup", "JoinBuyGroup",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
