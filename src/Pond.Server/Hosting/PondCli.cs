@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
+using Pond.Activities;
 using Pond.Audience;
 using Pond.Server.Demo;
 using Pond.Storage;
@@ -198,6 +199,9 @@ internal static class PondCli
             {
                 var commerce = await Pond.Server.Demo.DemoCommerce.SetUpAsync(services, workspace.Id, cancellationToken);
                 AnsiConsole.MarkupLineInterpolated($"Orders: {commerce.Orders:N0} recorded (GMV ¥{commerce.GmvFen / 100m:N0}), {commerce.Refunds:N0} refunds.");
+                // Tiers and points rules, then points for the orders above (the order book earned none while loyalty was off).
+                await Pond.Server.Demo.DemoLoyalty.SetUpAsync(services, workspace.Id);
+                AnsiConsole.MarkupLine("Loyalty: member tiers and points rules set up; points earned for past orders.");
                 // The refunds went on the event log: put them on the timeline too.
                 await services.GetRequiredService<Pond.Ingestion.EventProcessor>().ProcessPendingAsync(cancellationToken: cancellationToken);
             }
@@ -238,6 +242,12 @@ internal static class PondCli
                 $"Channels: {simulated.Scans:N0} scans, {simulated.Adds:N0} adds, {simulated.GroupJoins:N0} group joins, {simulated.Deletions:N0} deletions, {simulated.Orders:N0} first orders.");
             await DemoAudience.SetUpAsync(services, result.Workspace.Id);
             AnsiConsole.MarkupLineInterpolated($"Segments: {string.Join("、", DemoAudience.Segments.Select(s => s.Name))}.");
+            await DemoCoupons.SetUpAsync(services, result.Workspace.Id);
+            await DemoActivities.SetUpAsync(services, result.Workspace.Id);
+            // Their orders are on the event log; a server applies them, and `serve --demo` does so at once.
+            if (services.GetService<Pond.Ingestion.EventProcessor>() is { } processor)
+                await processor.ProcessPendingAsync(cancellationToken: cancellationToken);
+            AnsiConsole.MarkupLine("Coupons issued to the demo segments and some redeemed; a flash sale and a group buy are running.");
             AnsiConsole.MarkupLineInterpolated($"Sign in as [bold]{DemoCatalog.OwnerEmail}[/] / [bold]{DemoCatalog.Password}[/] (also {DemoCatalog.StaffEmail}, {DemoCatalog.AnalystEmail}).");
             AnsiConsole.MarkupLineInterpolated($"Tracking API write key: [bold]{result.WriteKey}[/]   Admin API secret key: [bold]{result.SecretKey}[/]");
             return 0;
@@ -256,6 +266,7 @@ internal static class PondCli
         services.AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         services.AddPondCore(options.ConnectionString);
         services.AddAudience(runEngine: false);
+        services.AddActivities(runEngines: false);
         return services.BuildServiceProvider();
     }
 }

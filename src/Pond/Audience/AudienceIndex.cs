@@ -216,6 +216,21 @@ internal sealed class AudienceIndex(AudienceStore store, ILogger<AudienceIndex> 
             if (audience.OrdinalOf(score.CustomerId) is { } ordinal)
                 audience.SetScores(ordinal, score);
         }
+
+        foreach (var loyalty in facts.Loyalty)
+        {
+            if (audience.OrdinalOf(loyalty.CustomerId) is { } ordinal)
+                audience.SetLoyalty(ordinal, loyalty);
+        }
+
+        foreach (var coupon in facts.Coupons)
+        {
+            if (audience.OrdinalOf(coupon.CustomerId) is { } ordinal)
+                audience.AddCoupon(ordinal, coupon);
+        }
+
+        audience.TierNames = facts.TierNames;
+        audience.TemplateNames = facts.TemplateNames;
     }
 
     private sealed class Loaded(WorkspaceAudience audience)

@@ -68,7 +68,19 @@ internal sealed class AudienceStore(Database database)
                 "SELECT customer_id, carrier_id FROM relationships WHERE workspace_id = @workspaceId AND state = 'active'" + filter, parameters));
             facts.Scores.AddRange(await connection.QueryAsync<ScoreRow>(
                 "SELECT customer_id, r, f, m, rfm_cell, lifecycle_stage FROM customer_scores WHERE workspace_id = @workspaceId" + filter, parameters));
+            facts.Loyalty.AddRange(await connection.QueryAsync<LoyaltyRow>(
+                "SELECT customer_id, balance, NULL AS tier_id FROM points_balances WHERE workspace_id = @workspaceId" + filter, parameters));
+            facts.Loyalty.AddRange(await connection.QueryAsync<LoyaltyRow>(
+                "SELECT customer_id, NULL AS balance, tier_id FROM customer_tiers WHERE workspace_id = @workspaceId" + filter, parameters));
+            facts.Coupons.AddRange(await connection.QueryAsync<CouponRow>(
+                "SELECT customer_id, template_id, status, valid_to, redeemed_at, expired_at FROM coupons WHERE workspace_id = @workspaceId AND status <> 'revoked'" + filter,
+                parameters));
         }
+
+        facts.TierNames = (await connection.QueryAsync<NamedRow>("SELECT id, name FROM tiers WHERE workspace_id = @workspaceId", new { workspaceId }))
+            .GroupBy(r => r.Name).ToDictionary(g => g.Key, g => g.First().Id, StringComparer.Ordinal);
+        facts.TemplateNames = (await connection.QueryAsync<NamedRow>("SELECT id, name FROM coupon_templates WHERE workspace_id = @workspaceId", new { workspaceId }))
+            .GroupBy(r => r.Name).ToDictionary(g => g.Key, g => g.First().Id, StringComparer.Ordinal);
 
         return facts;
     }
@@ -154,8 +166,18 @@ internal sealed class RelationshipRow
     public Guid CarrierId { get; init; }
 }
 
+internal sealed class NamedRow
+{
+    public Guid Id { get; init; }
+    public string Name { get; init; } = "";
+}
+
 internal sealed class CustomerFacts
 {
+    public List<LoyaltyRow> Loyalty { get; } = [];
+    public List<CouponRow> Coupons { get; } = [];
+    public Dictionary<string, Guid> TierNames { get; set; } = [];
+    public Dictionary<string, Guid> TemplateNames { get; set; } = [];
     public List<ProfileRow> Profiles { get; } = [];
     public List<TagRow> Tags { get; } = [];
     public List<RelationshipRow> Relationships { get; } = [];

@@ -2,7 +2,8 @@ namespace Pond.Audience;
 
 /// <summary>What rules can name in a workspace: trait keys, tags and events with their properties, and common values.</summary>
 public sealed record AudienceVocabulary(
-    IReadOnlyList<VocabularyField> Traits, IReadOnlyList<VocabularyTag> Tags, IReadOnlyList<VocabularyEvent> Events, int PoolSize);
+    IReadOnlyList<VocabularyField> Traits, IReadOnlyList<VocabularyTag> Tags, IReadOnlyList<VocabularyEvent> Events, int PoolSize,
+    IReadOnlyList<string> Tiers, IReadOnlyList<string> CouponTemplates);
 
 /// <summary>A trait or event property: the kinds of values seen (string, number, date, boolean) and, for few-valued ones, the values.</summary>
 public sealed record VocabularyField(string Name, IReadOnlyList<string> Kinds, IReadOnlyList<string> Values);
@@ -38,7 +39,8 @@ internal static class VocabularyReader
                     .Select(p => new VocabularyField(p.Key, Kinds(p.Value.Codes is not null, p.Value.Numbers is not null, false, p.Value.Bools is not null), Listed(p.Value.Strings)))
                     .ToList()))
                 .ToList();
-            return new AudienceVocabulary(traits, tags, events, audience.PoolSize);
+            return new AudienceVocabulary(traits, tags, events, audience.PoolSize,
+                audience.TierNames.Keys.Order(StringComparer.Ordinal).ToList(), audience.TemplateNames.Keys.Order(StringComparer.Ordinal).ToList());
         }
         finally
         {

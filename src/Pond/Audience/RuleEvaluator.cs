@@ -33,6 +33,7 @@ internal static class RuleEvaluator
         NotNode not => IsTimeRelative(not.Child),
         TraitCondition t => t.Op is Op.WithinDays or Op.OlderThanDays,
         EventCondition e => e.WithinDays is not null || (e.Measure == Measure.Last && e.Op != Op.Never),
+        CouponCondition => true, // coupons lapse as time passes
         _ => false,
     };
 
@@ -118,9 +119,96 @@ internal static class RuleEvaluator
 
             case ConsentCondition c:
                 return c.OptedOut ? a.OptedOut.Clone() : Negate(a, a.OptedOut.Clone());
+            case TierCondition t:
+            {
+                var codes = TierCodes(a, t);
+                var result = new BitSet(a.Capacity);
+                for (var o = 0; o < a.Count; o++)
+                {
+                    if (codes.Contains(a.Tier[o]))
+                        result[o] = true;
+                }
+
+                return result;
+            }
+
+            case PointsCondition p:
+            {
+                var result = new BitSet(a.Capacity);
+                for (var o = 0; o < a.Count; o++)
+                {
+                    if (Compare(a.Points[o], p.Op, p.Numbers))
+                        result[o] = true;
+                }
+
+                return result;
+            }
+
+            case CouponCondition coupon:
+            {
+                var template = TemplateCode(a, coupon);
+                var result = new BitSet(a.Capacity);
+                if (template < 0)
+                    return result;
+                for (var o = 0; o < a.Count; o++)
+                {
+                    if (a.Coupons[o] is { } held && HoldsCoupon(held, coupon, template, now))
+                        result[o] = true;
+                }
+
+                return result;
+            }
+
             default:
                 throw new InvalidOperationException($"No evaluation for {node.GetType().Name}.");
         }
+    }
+
+    /// <summary>The tier codes a condition names ("none" is 0); names and ids unknown to the index match nobody.</summary>
+    private static HashSet<int> TierCodes(WorkspaceAudience a, TierCondition t)
+    {
+        var codes = new HashSet<int>();
+        foreach (var name in t.Tiers)
+        {
+            if (name == "none")
+                codes.Add(0);
+            else if ((a.TierNames.TryGetValue(name, out var id) || Guid.TryParse(name, out id)) && a.Tiers.TryGetValue(id, out var code))
+                codes.Add(code);
+        }
+
+        return codes;
+    }
+
+    /// <summary>The template's code, 0 for any template, -1 for a template the index has never seen (nobody holds it).</summary>
+    private static int TemplateCode(WorkspaceAudience a, CouponCondition coupon)
+    {
+        if (coupon.Template is null)
+            return 0;
+        if ((a.TemplateNames.TryGetValue(coupon.Template, out var id) || Guid.TryParse(coupon.Template, out id)) && a.Templates.TryGetValue(id, out var code))
+            return code;
+        return -1;
+    }
+
+    private static bool HoldsCoupon(CouponFact[] held, CouponCondition condition, int template, uint now)
+    {
+        var window = (long)(condition.Days ?? 0) * SecondsPerDay;
+        foreach (var fact in held)
+        {
+            if (template != 0 && fact.Template != template)
+                continue;
+            // An unused coupon past its end has lapsed, even before the expiry job marks it.
+            var lapsed = fact.State == CouponState.Unused && fact.ValidTo <= now;
+            var matches = condition.State switch
+            {
+                CouponState.Unused => fact.State == CouponState.Unused && !lapsed && (condition.Days is null || fact.ValidTo <= (long)now + window),
+                CouponState.Redeemed => fact.State == CouponState.Redeemed && (condition.Days is null || fact.At + window >= now),
+                _ => (fact.State == CouponState.Expired || lapsed) && (condition.Days is null || (lapsed ? fact.ValidTo : fact.At) + window >= now),
+            };
+            if (matches)
+                return true;
+        }
+
+        return false;
     }
 
     private static BitSet Negate(WorkspaceAudience a, BitSet set)
@@ -574,6 +662,16 @@ internal static class RuleEvaluator
                 return l.Stages.Contains(LifecycleStages.All[a.Stage[c]]);
             case ConsentCondition consent:
                 return a.OptedOut[c] == consent.OptedOut;
+            case TierCondition t:
+                return TierCodes(a, t).Contains(a.Tier[c]);
+            case PointsCondition p:
+                return Compare(a.Points[c], p.Op, p.Numbers);
+            case CouponCondition coupon:
+            {
+                var template = TemplateCode(a, coupon);
+                return template >= 0 && a.Coupons[c] is { } held && HoldsCoupon(held, coupon, template, now);
+            }
+
             default:
                 throw new InvalidOperationException($"No evaluation for {node.GetType().Name}.");
         }

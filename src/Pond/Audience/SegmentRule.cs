@@ -62,6 +62,25 @@ internal sealed record LifecycleCondition(string Path, IReadOnlyList<string> Sta
 
 internal sealed record ConsentCondition(string Path, bool OptedOut) : RuleNode(Path);
 
+/// <summary>Member tier by name or id; "none" = no tier.</summary>
+internal sealed record TierCondition(string Path, IReadOnlyList<string> Tiers) : RuleNode(Path);
+
+/// <summary>Points balance compared with numbers.</summary>
+internal sealed record PointsCondition(string Path, Op Op, IReadOnlyList<double> Numbers) : RuleNode(Path);
+
+internal enum CouponState
+{
+    Unused,
+    Redeemed,
+    Expired,
+}
+
+/// <summary>
+/// Holds a coupon in a state (optionally of one template, by name or id). Days: unused → expiring within that many
+/// days; redeemed or expired → in the last that many days.
+/// </summary>
+internal sealed record CouponCondition(string Path, CouponState State, string? Template, int? Days) : RuleNode(Path);
+
 internal static class RfmCells
 {
     /// <summary>The classic cells in display order, with (R, F, M) high flags.</summary>
@@ -116,7 +135,7 @@ internal sealed class SegmentRuleParser(TimeZoneInfo zone)
     public const int MaxConditions = 100;
     private const int MaxDays = 36_500;
     private static readonly string[] ConditionKeys =
-        ["trait", "tag", "depth", "carrier", "carrier_kind", "staff", "owner", "event", "rfm", "rfm_score", "lifecycle", "consent"];
+        ["trait", "tag", "depth", "carrier", "carrier_kind", "staff", "owner", "event", "rfm", "rfm_score", "lifecycle", "consent", "tier", "points", "coupon"];
 
     private int _conditions;
 
@@ -172,6 +191,9 @@ internal sealed class SegmentRuleParser(TimeZoneInfo zone)
             "rfm" => new RfmCondition(path, Codes(node, path, "rfm", RfmCells.Codes)),
             "rfm_score" => RfmScore(node, path),
             "lifecycle" => new LifecycleCondition(path, Codes(node, path, "lifecycle", LifecycleStages.All)),
+            "tier" => Tier(node, path),
+            "points" => Points(node, path),
+            "coupon" => Coupon(node, path),
             _ => Consent(node, path),
         };
     }
@@ -360,6 +382,68 @@ internal sealed class SegmentRuleParser(TimeZoneInfo zone)
         if (numbers.Any(n => n is < 1 or > 5))
             throw Bad(path, "/value", "RFM scores run from 1 to 5.");
         return new RfmScoreCondition(path, dimension[0], op, numbers);
+    }
+
+    private static TierCondition Tier(JsonElement node, string path)
+    {
+        var value = node.GetProperty("tier");
+        var names = value.ValueKind switch
+        {
+            JsonValueKind.String => [value.GetString()!],
+            JsonValueKind.Array when value.GetArrayLength() > 0 && value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String) =>
+                value.EnumerateArray().Select(v => v.GetString()!).ToList(),
+            _ => throw Bad(path, "/tier", "must be a tier's name or id, \"none\", or a non-empty array of them."),
+        };
+        if (names.Any(string.IsNullOrWhiteSpace))
+            throw Bad(path, "/tier", "names a blank tier.");
+        return new TierCondition(path, names.Select(n => n.Trim()).ToList());
+    }
+
+    private static PointsCondition Points(JsonElement node, string path)
+    {
+        if (node.GetProperty("points").ValueKind != JsonValueKind.String)
+            throw Bad(path, "/points", "must be the comparison: \"gte\", \"lte\", \"gt\", \"lt\", \"eq\", \"ne\" or \"between\" (e.g. {\"points\": \"gte\", \"value\": 500}).");
+        var op = Text(node, path, "points") switch
+        {
+            "gte" => Op.Gte, "lte" => Op.Lte, "gt" => Op.Gt, "lt" => Op.Lt, "eq" => Op.Eq, "ne" => Op.Ne, "between" => Op.Between,
+            _ => throw Bad(path, "/points", "must be \"gte\", \"lte\", \"gt\", \"lt\", \"eq\", \"ne\" or \"between\"."),
+        };
+        var numbers = Numbers(node, path, op, "a points balance", wholeNumbers: true);
+        return new PointsCondition(path, op, numbers);
+    }
+
+    private static CouponCondition Coupon(JsonElement node, string path)
+    {
+        var state = Text(node, path, "coupon") switch
+        {
+            "unused" => CouponState.Unused,
+            "redeemed" => CouponState.Redeemed,
+            "expired" => CouponState.Expired,
+            _ => throw Bad(path, "/coupon", "must be \"unused\" (holds a coupon still valid), \"redeemed\" or \"expired\"."),
+        };
+        string? template = null;
+        if (node.TryGetProperty("template", out var t))
+        {
+            template = t.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(t.GetString())
+                ? t.GetString()!.Trim()
+                : throw Bad(path, "/template", "must be a coupon template's name or id.");
+        }
+
+        int? days = null;
+        if (node.TryGetProperty("within_days", out var d))
+        {
+            days = d.ValueKind == JsonValueKind.Number && d.TryGetInt32(out var n) && n is >= 1 and <= MaxDays
+                ? n
+                : throw Bad(path, "/within_days", $"must be a whole number of days from 1 to {MaxDays}.");
+        }
+
+        foreach (var property in node.EnumerateObject())
+        {
+            if (property.Name is not ("coupon" or "template" or "within_days"))
+                throw Bad(path, "/" + property.Name, "a coupon condition has only coupon, template and within_days.");
+        }
+
+        return new CouponCondition(path, state, template, days);
     }
 
     private static ConsentCondition Consent(JsonElement node, string path) => Text(node, path, "consent") switch

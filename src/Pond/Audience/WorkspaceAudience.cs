@@ -16,6 +16,28 @@ internal sealed class ProfileRow
     public bool MarketingOptOut { get; init; }
 }
 
+/// <summary>A customer's points balance and tier (loyalty), for the index.</summary>
+internal sealed class LoyaltyRow
+{
+    public Guid CustomerId { get; init; }
+    public long? Balance { get; init; }
+    public Guid? TierId { get; init; }
+}
+
+/// <summary>One issued coupon, for the index.</summary>
+internal sealed class CouponRow
+{
+    public Guid CustomerId { get; init; }
+    public Guid TemplateId { get; init; }
+    public string Status { get; init; } = "";
+    public DateTimeOffset ValidTo { get; init; }
+    public DateTimeOffset? RedeemedAt { get; init; }
+    public DateTimeOffset? ExpiredAt { get; init; }
+}
+
+/// <summary>A coupon as rules see it: its template (a code into the template list), state and times in Unix seconds.</summary>
+internal readonly record struct CouponFact(int Template, CouponState State, uint ValidTo, uint At);
+
 internal sealed class ScoreRow
 {
     public Guid CustomerId { get; init; }
@@ -59,6 +81,19 @@ internal sealed class WorkspaceAudience(Guid workspaceId, TimeZoneInfo zone)
     public byte[] Cell { get; private set; } = new byte[1024];
     public byte[] Stage { get; private set; } = new byte[1024];
 
+    /// <summary>Points balance; member tier as a code into <see cref="Tiers"/> (0 = none).</summary>
+    public long[] Points { get; private set; } = new long[1024];
+    public int[] Tier { get; private set; } = new int[1024];
+    public Dictionary<Guid, int> Tiers { get; } = [];
+
+    /// <summary>Tier and coupon template names to ids, so rules can name them (refreshed with every load).</summary>
+    public Dictionary<string, Guid> TierNames { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, Guid> TemplateNames { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Each customer's coupons (null: none); templates as codes into <see cref="Templates"/>.</summary>
+    public CouponFact[]?[] Coupons { get; private set; } = new CouponFact[]?[1024];
+    public Dictionary<Guid, int> Templates { get; } = [];
+
     public Dictionary<string, TraitColumn> Traits { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, BitSet> Tags { get; } = new(StringComparer.Ordinal);
     public Dictionary<Guid, BitSet> Carriers { get; } = [];
@@ -99,6 +134,11 @@ internal sealed class WorkspaceAudience(Guid workspaceId, TimeZoneInfo zone)
         M = TraitColumn.Resized(M, capacity, (byte)0);
         Cell = TraitColumn.Resized(Cell, capacity, (byte)0);
         Stage = TraitColumn.Resized(Stage, capacity, (byte)0);
+        Points = TraitColumn.Resized(Points, capacity, 0L);
+        Tier = TraitColumn.Resized(Tier, capacity, 0);
+        var coupons = Coupons;
+        Array.Resize(ref coupons, capacity);
+        Coupons = coupons;
         foreach (var column in Traits.Values)
             column.Grow(capacity);
         foreach (var set in Tags.Values)
@@ -169,6 +209,45 @@ internal sealed class WorkspaceAudience(Guid workspaceId, TimeZoneInfo zone)
         foreach (var set in Carriers.Values)
             set[ordinal] = false;
         R[ordinal] = F[ordinal] = M[ordinal] = Cell[ordinal] = Stage[ordinal] = 0;
+        Points[ordinal] = 0;
+        Tier[ordinal] = 0;
+        Coupons[ordinal] = null;
+    }
+
+    public void SetLoyalty(int ordinal, LoyaltyRow row)
+    {
+        if (row.Balance is { } balance)
+            Points[ordinal] = balance;
+        if (row.TierId is { } tier)
+        {
+            if (!Tiers.TryGetValue(tier, out var code))
+                Tiers[tier] = code = Tiers.Count + 1;
+            Tier[ordinal] = code;
+        }
+    }
+
+    public void AddCoupon(int ordinal, CouponRow row)
+    {
+        var state = row.Status switch
+        {
+            "unused" => CouponState.Unused,
+            "redeemed" => CouponState.Redeemed,
+            "expired" => CouponState.Expired,
+            _ => (CouponState?)null,
+        };
+        if (state is not { } known)
+            return; // revoked coupons count for nothing
+        if (!Templates.TryGetValue(row.TemplateId, out var template))
+            Templates[row.TemplateId] = template = Templates.Count + 1;
+        var at = known switch
+        {
+            CouponState.Redeemed => row.RedeemedAt ?? row.ValidTo,
+            CouponState.Expired => row.ExpiredAt ?? row.ValidTo,
+            _ => row.ValidTo,
+        };
+        var fact = new CouponFact(template, known, ToSeconds(row.ValidTo), ToSeconds(at));
+        var list = Coupons[ordinal];
+        Coupons[ordinal] = list is null ? [fact] : [.. list, fact];
     }
 
     public void AddTag(int ordinal, string tag)

@@ -18,7 +18,7 @@
     var COMPARE_OPS = ["eq", "ne", "gt", "gte", "lt", "lte", "between"];
     var LAST_OPS = ["within_days", "older_than_days", "not_within_days", "never"];
     var FILTER_OPS = ["eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists", "contains"];
-    var KINDS = ["trait", "tag", "event", "depth", "carrier", "carrier_kind", "staff", "owner", "rfm", "rfm_score", "lifecycle", "consent"];
+    var KINDS = ["trait", "tag", "event", "depth", "carrier", "carrier_kind", "staff", "owner", "rfm", "rfm_score", "lifecycle", "consent", "tier", "points", "coupon"];
 
     function group(mode) { return { id: id(), type: "group", mode: mode || "all", not: false, error: null, children: [] }; }
 
@@ -36,6 +36,9 @@
             case "rfm": Object.assign(c, { cells: [] }); break;
             case "rfm_score": Object.assign(c, { dimension: "r", op: "gte", value: "4", low: "", high: "" }); break;
             case "lifecycle": Object.assign(c, { stages: [] }); break;
+            case "tier": Object.assign(c, { tiers: [] }); break;
+            case "points": Object.assign(c, { op: "gte", value: "100", low: "", high: "" }); break;
+            case "coupon": Object.assign(c, { couponState: "unused", template: "", couponDays: "" }); break;
             default: Object.assign(c, { kind: "consent", consent: "subscribed" }); break;
         }
         return c;
@@ -109,6 +112,14 @@
                 return s;
             }
             case "lifecycle": return { lifecycle: c.stages.length === 1 ? c.stages[0] : c.stages.slice() };
+            case "tier": return { tier: c.tiers.length === 1 ? c.tiers[0] : c.tiers.slice() };
+            case "points": return { points: c.op, value: c.op === "between" ? [num(c.low), num(c.high)] : num(c.value) };
+            case "coupon": {
+                var k = { coupon: c.couponState };
+                if (str(c.template) !== "") k.template = c.template;
+                if (str(c.couponDays).trim() !== "") k.within_days = num(c.couponDays);
+                return k;
+            }
             default: return { consent: c.consent };
         }
     }
@@ -194,6 +205,12 @@
                 if (Array.isArray(j.value)) { c.low = valueText(j.value[0]); c.high = valueText(j.value[1]); } else c.value = valueText(j.value);
                 break;
             case "lifecycle": c.stages = [].concat(j.lifecycle || []); break;
+            case "tier": c.tiers = [].concat(j.tier || []); break;
+            case "points":
+                c.op = valueText(j.points) || "gte";
+                if (Array.isArray(j.value)) { c.low = valueText(j.value[0]); c.high = valueText(j.value[1]); } else c.value = valueText(j.value);
+                break;
+            case "coupon": c.couponState = valueText(j.coupon) || "unused"; c.template = valueText(j.template); c.couponDays = valueText(j.within_days); break;
             default: c.consent = valueText(j.consent) || "subscribed"; break;
         }
         return c;
@@ -206,7 +223,7 @@
     function builder() {
         return {
             root: group("all"),
-            vocab: { traits: [], tags: [], events: [], staff: [], carriers: [], carrierKinds: [], rfmCells: [], lifecycle: [] },
+            vocab: { traits: [], tags: [], events: [], staff: [], carriers: [], carrierKinds: [], rfmCells: [], lifecycle: [], tiers: [], couponTemplates: [] },
             L: {},
             kinds: KINDS,
             lastOps: LAST_OPS,
