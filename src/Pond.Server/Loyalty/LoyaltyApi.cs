@@ -71,6 +71,9 @@ internal static class LoyaltyApi
         customers.MapPost("/points/spend", Spend).WithName("SpendPoints").NotForAnalyst()
             .WithSummary("Spends points (for a coupon, or a gift when gift is given). Idempotent on idempotencyKey; 409 when the balance is short.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
+        customers.MapPost("/points/exchange-coupon", ExchangeForCoupon).WithName("ExchangePointsForCoupon").NotForAnalyst()
+            .WithSummary("Redeems points for a coupon of a template (积分兑券): the spend and the coupon in one transaction; idempotent on idempotencyKey.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         customers.MapPost("/points/adjust", Adjust).WithName("AdjustPoints").RequireAuthorization(Policies.Operate)
             .WithSummary("Adds or takes points by hand with a required reason; audited with who did it. Never below zero.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
@@ -163,6 +166,17 @@ internal static class LoyaltyApi
         return TypedResults.Ok(await points.SpendAsync(caller.WorkspaceId, id, amount, request.Reason ?? "", request.Reference, key, caller.Actor));
     }
 
+    public static async Task<Ok<Pond.Commerce.Coupons.PointsCouponExchange.Exchange>> ExchangeForCoupon(
+        Guid id, ExchangeRequest request, HttpContext context, Pond.Commerce.Coupons.PointsCouponExchange exchange, LoyaltyAccess access)
+    {
+        var caller = context.Caller();
+        await access.RequireAsync(caller, id);
+        var template = request.TemplateId ?? throw new ValidationFailedException("templateId is required: the coupon template the points buy.", "templateId");
+        var cost = request.Points ?? throw new ValidationFailedException("points is required: what the coupon costs.", "points");
+        var key = request.IdempotencyKey ?? throw new ValidationFailedException("idempotencyKey is required (1 to 200 characters): the same key never spends twice.", "idempotencyKey");
+        return TypedResults.Ok(await exchange.ExchangeAsync(caller.WorkspaceId, id, template, cost, key, caller.Actor));
+    }
+
     public static async Task<Ok<PointsResult>> Adjust(Guid id, AdjustRequest request, HttpContext context, PointsBook points, LoyaltyAccess access)
     {
         var caller = context.Caller();
@@ -199,6 +213,13 @@ internal static class LoyaltyApi
 
 internal sealed record CustomerPointsView(long Balance, long Debt, long EarnedTotal, long SpentTotal, long ExpiringSoon, DateTimeOffset? NextExpiry,
     CustomerTierView Tier);
+
+internal sealed class ExchangeRequest
+{
+    public Guid? TemplateId { get; init; }
+    public long? Points { get; init; }
+    public string? IdempotencyKey { get; init; }
+}
 
 internal sealed class SpendRequest
 {

@@ -84,6 +84,14 @@ public sealed class PointsBook(Database database, AudienceChanges changes, Audit
                 new { id = Guid.CreateVersion7(), workspaceId, customerId, ledgerId = entry.Id, gift, points, at = entry.CreatedAt }, transaction));
     }
 
+    /// <summary>
+    /// Spends points and, in the same transaction, does what they buy (issue a coupon): both happen or neither. A
+    /// repeated key answers the first spend without running <paramref name="alongside"/> again.
+    /// </summary>
+    public Task<PointsResult> SpendAlongsideAsync(Guid workspaceId, Guid customerId, long points, string reason, string? reference, string idempotencyKey,
+        string? actor, Func<DbConnection, DbTransaction, PointsEntry, Task> alongside) =>
+        DebitOnceAsync(workspaceId, customerId, points, PointsKinds.Spend, reason, PointsSources.Redeem, reference, idempotencyKey, actor, alongside);
+
     /// <summary>An adjustment by a person, with a required reason, audited with the actor. Negative takes points (never below zero).</summary>
     public async Task<PointsResult> AdjustAsync(Guid workspaceId, Guid customerId, long points, string reason, string idempotencyKey, string actor)
     {

@@ -43,7 +43,7 @@ public sealed class AdminApiDescriptionTests
             "ListCouponTemplates", "CreateCouponTemplate", "GetCouponTemplate", "UpdateCouponTemplate", "GetCouponTemplateDaily", "ListTemplateCoupons",
             "IssueCoupon", "IssueCouponsToSegment", "GetCoupon", "ValidateCoupon", "RedeemCoupon", "RevokeCoupon", "ListCustomerCoupons",
             "GetLoyaltyRules", "SetLoyaltyRules", "ListTiers", "CreateTier", "GetTier", "UpdateTier", "DeleteTier", "ListTierMembers", "EvaluateTiers",
-            "GetCustomerPoints", "ListCustomerPointsLedger", "CheckInCustomer", "CompletePointsTask", "SpendPoints", "AdjustPoints", "GetCustomerTierHistory",
+            "GetCustomerPoints", "ListCustomerPointsLedger", "CheckInCustomer", "CompletePointsTask", "SpendPoints", "ExchangePointsForCoupon", "AdjustPoints", "GetCustomerTierHistory",
             "ListFlashSales", "CreateFlashSale", "GetFlashSale", "UpdateFlashSale", "GetFlashSaleCounters", "AttemptFlashSale",
             "ListFlashReservations", "GetFlashReservation", "PayFlashReservation", "CancelFlashReservation",
             "ListGroupBuys", "CreateGroupBuy", "GetGroupBuy", "UpdateGroupBuy", "GetGroupBuyCounters", "ListBuyGroups", "OpenBuyGroup", "GetBuyGroup", "JoinBuyGroup",

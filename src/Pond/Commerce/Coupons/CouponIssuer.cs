@@ -216,7 +216,7 @@ internal sealed class CouponIssuer(Database database, CouponTemplates templates,
     private static Task<int> UndoAsync(DbConnection connection, DbTransaction transaction, Guid templateId, int n) =>
         connection.ExecuteAsync("UPDATE coupon_templates SET issued_count = issued_count - @n WHERE id = @templateId", new { templateId, n }, transaction);
 
-    private static Task<Coupon?> ByKeyAsync(DbConnection connection, DbTransaction transaction, Guid templateId, string key) =>
+    internal static Task<Coupon?> ByKeyAsync(DbConnection connection, DbTransaction? transaction, Guid templateId, string key) =>
         connection.QuerySingleOrDefaultAsync<Coupon>("SELECT * FROM coupons WHERE template_id = @templateId AND issue_key = @key", new { templateId, key }, transaction);
 
     private static async Task EnsureCustomerAsync(DbConnection connection, DbTransaction? transaction, Guid workspaceId, Guid customerId)

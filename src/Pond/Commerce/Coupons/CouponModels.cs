@@ -50,6 +50,7 @@ public static class CouponSources
     public const string Referral = "referral";
     public const string Welcome = "welcome";
     public const string Tier = "tier";
+    public const string Points = "points";
 }
 
 /// <summary>A coupon template as stored. Money in fen; Skus and Categories are JSON arrays (null: every item applies).</summary>

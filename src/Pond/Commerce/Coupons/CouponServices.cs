@@ -12,6 +12,7 @@ public static class CouponServices
         services.TryAddSingleton<CouponIssuer>();
         services.TryAddSingleton<CouponRedeemer>();
         services.TryAddSingleton<CouponExpiry>();
+        services.TryAddSingleton<PointsCouponExchange>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOrderEffect, CouponEffect>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Loyalty.ITierBenefitIssuer, CouponTierBenefits>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Customers.ICustomerMergeParticipant, CouponMergeParticipant>());
