@@ -132,15 +132,8 @@ internal static class BenchCli
             }
         }
 
-        DbEngine[] engines = engine switch
-        {
-            "sqlite" => [DbEngine.Sqlite],
-            "postgres" => [DbEngine.Postgres],
-            "both" => [DbEngine.Sqlite, DbEngine.Postgres],
-            _ => throw new ArgumentException("--engine is sqlite, postgres or both."),
-        };
         var results = new List<Loyalty.PointsBench.Result>();
-        foreach (var e in engines)
+        foreach (var e in Engines(engine))
             results.AddRange(await Loyalty.PointsBench.RunAsync(e, settings));
         Console.WriteLine();
         Console.WriteLine(Loyalty.PointsBench.Table(settings, results));

@@ -1,7 +1,5 @@
 using System.Data.Common;
-using Pond.Audience;
 using Pond.Commerce;
-using Pond.Ingestion;
 using Pond.Storage;
 
 namespace Pond.Activities;
@@ -10,7 +8,7 @@ namespace Pond.Activities;
 /// Records the orders activities cause — a paid flash-sale reservation, every member of a completed group — through the
 /// order book inside the activity's own transaction, so the reservation or group and its orders commit together.
 /// </summary>
-internal sealed class ActivityOrders(Database database, OrderBook orders, AudienceChanges audience, EventLogWriter? log = null)
+internal sealed class ActivityOrders(Database database, OrderBook orders)
 {
     /// <summary>Returns the work to run once the caller's transaction has committed.</summary>
     public async Task<Func<Task>> FlashSaleAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset now, FlashSale sale, FlashReservation reservation, string orderId)
@@ -18,7 +16,7 @@ internal sealed class ActivityOrders(Database database, OrderBook orders, Audien
         var context = new OrderEffectContext(database, connection, transaction, now);
         await orders.RecordInAsync(context, sale.WorkspaceId, reservation.CustomerId,
             Input(orderId, reservation.CustomerId, now, sale.Sku, sale.ProductName, sale.Category, reservation.Price, OrderSources.FlashSale));
-        return () => AfterCommitAsync(context, sale.WorkspaceId);
+        return () => orders.AfterCommitAsync(context, sale.WorkspaceId);
     }
 
     public async Task<Func<Task>> GroupAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset now, GroupBuy buy, BuyGroup group, IReadOnlyList<GroupMember> members)
@@ -27,7 +25,7 @@ internal sealed class ActivityOrders(Database database, OrderBook orders, Audien
         foreach (var member in members)
             await orders.RecordInAsync(context, buy.WorkspaceId, member.CustomerId,
                 Input(GroupBuys.OrderId(group, member), member.CustomerId, now, buy.Sku, buy.ProductName, buy.Category, member.PaidAmount, OrderSources.GroupBuy));
-        return () => AfterCommitAsync(context, buy.WorkspaceId);
+        return () => orders.AfterCommitAsync(context, buy.WorkspaceId);
     }
 
     private static OrderInput Input(string orderId, Guid customerId, DateTimeOffset now, string sku, string name, string? category, long price, string source) => new()
@@ -35,14 +33,4 @@ internal sealed class ActivityOrders(Database database, OrderBook orders, Audien
         OrderId = orderId, CustomerId = customerId, PlacedAt = now, SalesChannel = SalesChannels.MiniProgram, PrivateDomain = true,
         Items = [new OrderLineInput(sku, name, category, Money.FromFen(price), 1)], Paid = Money.FromFen(price), Source = source,
     };
-
-    private async Task AfterCommitAsync(OrderEffectContext context, Guid workspaceId)
-    {
-        if (context.Touched.Count > 0)
-            audience.Touch(workspaceId, context.Touched);
-        foreach (var action in context.AfterCommit)
-            await action();
-        if (context.LoggedEvents)
-            log?.NotifyAppended();
-    }
 }

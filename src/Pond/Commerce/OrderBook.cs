@@ -395,7 +395,11 @@ public sealed class OrderBook(
         context.LoggedEvents = true;
     }
 
-    private async Task AfterCommitAsync(OrderEffectContext context, Guid workspaceId)
+    /// <summary>
+    /// What follows a commit of orders recorded with <see cref="RecordInAsync"/>: the audience engine hears of the
+    /// customers touched, effects' after-commit work runs, and the processor wakes for the events logged.
+    /// </summary>
+    public async Task AfterCommitAsync(OrderEffectContext context, Guid workspaceId)
     {
         if (context.Touched.Count > 0)
             audience.Touch(workspaceId, context.Touched);
