@@ -93,6 +93,20 @@ internal sealed class CouponTemplateForm
 
 internal static class CouponDisplay
 {
+    /// <summary>Where a coupon came from, in the operator's words.</summary>
+    public static string Source(Pond.Server.Localization.Text t, string source) => source switch
+    {
+        Pond.Commerce.Coupons.CouponSources.Manual => t["By hand"],
+        Pond.Commerce.Coupons.CouponSources.Segment => t["Segment"],
+        Pond.Commerce.Coupons.CouponSources.Api => t["API"],
+        Pond.Commerce.Coupons.CouponSources.Journey => t["Journey"],
+        Pond.Commerce.Coupons.CouponSources.Referral => t["Referral"],
+        Pond.Commerce.Coupons.CouponSources.Welcome => t["Welcome message"],
+        Pond.Commerce.Coupons.CouponSources.Tier => t["Tier benefit"],
+        Pond.Commerce.Coupons.CouponSources.Points => t["Points exchange"],
+        _ => source,
+    };
+
     public static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     public static string Yuan(long fen) => "¥" + Money.FromFen(fen).ToString("N2", CultureInfo.InvariantCulture);
