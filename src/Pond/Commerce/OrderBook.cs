@@ -204,11 +204,14 @@ public sealed class OrderBook(
             "SELECT * FROM orders WHERE workspace_id = @workspaceId AND order_id = @orderId", new { workspaceId, orderId }, transaction);
         if (row is null)
             return null;
-        var lines = (await connection.QueryAsync<LineRow>(
-            "SELECT line, sku, name, category, price, quantity, amount, refunded_quantity FROM order_items WHERE order_pk = @id ORDER BY line",
-            new { id = row.Id }, transaction)).Select(l => new OrderLine(l.Line, l.Sku, l.Name, l.Category, l.Price, l.Quantity, l.Amount, l.RefundedQuantity)).ToList();
-        return row.ToRecorded(lines);
+        return row.ToRecorded(await LinesAsync(connection, transaction, row.Id));
     }
+
+    /// <summary>An order's lines in order, money in fen.</summary>
+    internal static async Task<List<OrderLine>> LinesAsync(DbConnection connection, DbTransaction? transaction, Guid orderPk) =>
+        (await connection.QueryAsync<LineRow>(
+            "SELECT line, sku, name, category, price, quantity, amount, refunded_quantity FROM order_items WHERE order_pk = @orderPk ORDER BY line",
+            new { orderPk }, transaction)).Select(l => new OrderLine(l.Line, l.Sku, l.Name, l.Category, l.Price, l.Quantity, l.Amount, l.RefundedQuantity)).ToList();
 
     private async Task<OrderRecordResult> RecordCoreAsync(
         OrderEffectContext context, Guid workspaceId, Guid customerId, OwnerHint? owner, ValidOrder order, bool logEvent)

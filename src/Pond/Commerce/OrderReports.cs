@@ -175,8 +175,7 @@ public sealed class OrderReports(Database database, TimeProvider clock)
             """, new { workspaceId, orderId });
         if (order is null || (onlyOwnedBy is { } staff && order.CustomerOwner != staff))
             return null;
-        var lines = await connection.QueryAsync<LineRow>(
-            "SELECT line, sku, name, category, price, quantity, amount, refunded_quantity FROM order_items WHERE order_pk = @id ORDER BY line", new { id = order.Id });
+        var lines = await OrderBook.LinesAsync(connection, null, order.Id);
         var refunds = await connection.QueryAsync<RefundRow>(
             "SELECT refund_id, amount, reason, refunded_at, source FROM order_refunds WHERE order_pk = @id ORDER BY refunded_at, created_at", new { id = order.Id });
         return new OrderDetail
@@ -353,18 +352,6 @@ public sealed class OrderReports(Database database, TimeProvider clock)
         public Guid? LastCodeId { get; init; }
         public string? LastCodeName { get; init; }
         public DateTimeOffset? LastTouchAt { get; init; }
-    }
-
-    private sealed class LineRow
-    {
-        public int Line { get; init; }
-        public string Sku { get; init; } = "";
-        public string? Name { get; init; }
-        public string? Category { get; init; }
-        public long Price { get; init; }
-        public int Quantity { get; init; }
-        public long Amount { get; init; }
-        public int RefundedQuantity { get; init; }
     }
 
     private sealed class RefundRow
