@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pond.Audience;
 using Pond.Commerce;
+using Pond.Fission;
 using Pond.Storage;
 using Pond.Workspaces;
 
@@ -20,6 +21,7 @@ public static class PondServices
         services.AddSingleton<WorkspaceService>();
         services.AddSingleton<AudienceChanges>();
         services.AddCommerce();
+        services.AddFission();
         return services;
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Localization;
 using Pond.Audience.Scores;
 using Pond.Server.Account;
 using Pond.Server.Activities;
+using Pond.Server.Fission;
 using Pond.Server.Audience;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
@@ -74,6 +75,7 @@ internal static class PondHost
         services.AddCouponsApi(options.RunEngines);
         services.AddLoyaltyApi(options.RunEngines);
         services.AddActivitiesApi(options.RunEngines);
+        services.AddReferralsApi(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -113,6 +115,7 @@ internal static class PondHost
         app.MapCouponsApi();
         app.MapLoyaltyApi();
         app.MapActivitiesApi();
+        app.MapReferralsApi();
         app.MapActivityFragments();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 

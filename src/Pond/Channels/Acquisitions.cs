@@ -14,7 +14,8 @@ namespace Pond.Channels;
 /// processor's transaction: the add is recorded once (keyed by the event's message id), the channel's tags are
 /// applied, a customer without an owner gets the staff member who brought them, and the code's welcome message
 /// goes to the outbox. The code is found by the state WeCom echoes back (contact-way State, official-account
-/// qrscene_), or, for a group join, by the group live code the group belongs to.
+/// qrscene_; a referral participant's 'pr_' state stands for their campaign's code), or, for a group join, by the
+/// group live code the group belongs to.
 /// </summary>
 internal static class Acquisitions
 {
@@ -23,7 +24,13 @@ internal static class Acquisitions
         string messageId, DateTimeOffset occurredAt, DateTimeOffset now)
     {
         var state = SegmentMessages.ReadString(properties, "state");
-        var code = state is not null
+        var inviteCode = Fission.ReferralCodes.CodeOf(state);
+        var code = inviteCode is not null
+            // A referral participant's code: credited to the campaign's live code, like any add through it.
+            ? await connection.QuerySingleOrDefaultAsync<CreditedCode>(
+                $"{CodeSelect} JOIN referral_campaigns rc ON rc.live_code_id = l.id JOIN referral_participants rp ON rp.campaign_id = rc.id WHERE l.workspace_id = @workspaceId AND rp.invite_code = @inviteCode",
+                new { workspaceId = customer.WorkspaceId, inviteCode }, transaction)
+            : state is not null
             ? await connection.QuerySingleOrDefaultAsync<CreditedCode>(
                 $"{CodeSelect} WHERE l.workspace_id = @workspaceId AND l.state = @state", new { workspaceId = customer.WorkspaceId, state }, transaction)
             : carrierKind == CarrierKinds.GroupChat

@@ -20,7 +20,8 @@ namespace Pond.Ingestion;
 /// (unique per workspace and message id) marks it as applied.
 /// </summary>
 public sealed class EventProcessor(
-    Database database, IdentityResolver resolver, AudienceChanges audience, OrderBook orders, TimeProvider clock, ILogger<EventProcessor> logger) : IDisposable
+    Database database, IdentityResolver resolver, AudienceChanges audience, OrderBook orders, Fission.ReferralEngine referrals, TimeProvider clock,
+    ILogger<EventProcessor> logger) : IDisposable
 {
     public const string CheckpointName = "event_processor";
 
@@ -207,7 +208,7 @@ public sealed class EventProcessor(
             case "track":
                 name = SegmentMessages.ReadString(message, "event");
                 properties = ObjectText(message, "properties");
-                await ApplyTrackAsync(connection, transaction, customer, name, message, logged.MessageId, occurredAt, now);
+                await ApplyTrackAsync(connection, transaction, customer, name, message, logged.MessageId, occurredAt, touched, now);
                 if (name is TrackedEvents.OrderCompleted or TrackedEvents.OrderRefunded)
                     await ApplyOrderAsync(statements, customer, name, message, logged.MessageId, occurredAt, touched, now);
                 break;
@@ -299,9 +300,9 @@ public sealed class EventProcessor(
         customer.OptedOutAt = occurredAt;
     }
 
-    private static async Task ApplyTrackAsync(
+    private async Task ApplyTrackAsync(
         DbConnection connection, DbTransaction transaction, CustomerRecord customer, string? name, JsonElement message, string messageId,
-        DateTimeOffset occurredAt, DateTimeOffset now)
+        DateTimeOffset occurredAt, Touched touched, DateTimeOffset now)
     {
         switch (name)
         {
@@ -340,7 +341,16 @@ public sealed class EventProcessor(
                             sourceChannel = SegmentMessages.ReadString(properties, "source_channel"), now,
                         }, transaction);
                     if (started > 0)
+                    {
+                        // Whether they were in the pool before this add, read before the add's own acquisition row is written.
+                        var isNew = await IsNewToPoolAsync(connection, transaction, customer, occurredAt);
                         await Acquisitions.StartedAsync(connection, transaction, customer, carrierId, kind, properties, messageId, occurredAt, now);
+                        if (Fission.ReferralCodes.CodeOf(SegmentMessages.ReadString(properties, "state")) is { } inviteCode)
+                        {
+                            await ReferralAsync(connection, transaction, customer.WorkspaceId, touched, now, work =>
+                                referrals.InvitedAsync(work, inviteCode, customer.Id, customer.Traits, carrierId, kind, isNew, messageId, occurredAt));
+                        }
+                    }
                 }
                 else
                 {
@@ -353,11 +363,48 @@ public sealed class EventProcessor(
                         WHERE customer_id = @customerId AND carrier_id = @carrierId AND state = 'active'
                         """, new { customerId = customer.Id, carrierId, occurredAt, endedBy }, transaction);
                     await Acquisitions.EndedAsync(connection, transaction, customer.Id, carrierId, endedBy, occurredAt);
+                    await ReferralAsync(connection, transaction, customer.WorkspaceId, touched, now, work => Fission.ReferralEngine.LeftAsync(work, customer.Id, carrierId, occurredAt));
                 }
 
                 customer.Depth = await IdentityResolver.DepthAsync(connection, transaction, customer.Id);
                 break;
         }
+    }
+
+    /// <summary>
+    /// New to the pool: first seen at most ten minutes before this add (the landing page may have tracked them just before),
+    /// with no earlier relationship and no order. An invitation of someone already in the pool does not count as new.
+    /// </summary>
+    private static async Task<bool> IsNewToPoolAsync(DbConnection connection, DbTransaction transaction, CustomerRecord customer, DateTimeOffset occurredAt)
+    {
+        if (customer.FirstSeenAt < occurredAt - TimeSpan.FromMinutes(10) || customer.FirstOrderAt is not null)
+            return false;
+        return await connection.ExecuteScalarAsync<int>(
+            "SELECT COUNT(*) FROM relationships WHERE customer_id = @customerId AND since < @occurredAt", new { customerId = customer.Id, occurredAt }, transaction) == 0
+            && await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM acquisitions WHERE customer_id = @customerId", new { customerId = customer.Id }, transaction) == 0
+            && await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM orders WHERE customer_id = @customerId", new { customerId = customer.Id }, transaction) == 0;
+    }
+
+    /// <summary>Referral work under a savepoint: an invitation Pond cannot record is logged and skipped, never stopping the batch.</summary>
+    private async Task ReferralAsync(DbConnection connection, DbTransaction transaction, Guid workspaceId, Touched touched, DateTimeOffset now,
+        Func<Fission.ReferralWork, Task> work)
+    {
+        var referral = new Fission.ReferralWork(connection, transaction, workspaceId, now, []);
+        await connection.ExecuteAsync("SAVEPOINT pond_referral", transaction: transaction);
+        try
+        {
+            await work(referral);
+            await connection.ExecuteAsync("RELEASE SAVEPOINT pond_referral", transaction: transaction);
+        }
+        catch (Exception e) when (e is ValidationFailedException or NotFoundException or ConflictException)
+        {
+            await connection.ExecuteAsync("ROLLBACK TO SAVEPOINT pond_referral", transaction: transaction);
+            logger.LogWarning("A referral step was skipped: {Reason}", e.Message);
+            return;
+        }
+
+        foreach (var id in referral.Touched)
+            touched.Add(workspaceId, id);
     }
 
     /// <summary>
