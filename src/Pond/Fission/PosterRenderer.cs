@@ -32,14 +32,78 @@ public static class PosterRenderer
     private static readonly SKColor Accent = new(0xe8, 0x5d, 0x3f);
     private static readonly SKColor Teal = new(0x1f, 0x7a, 0x6d);
 
-    private static readonly Lazy<SKTypeface> Regular = new(() => MatchCjk(SKFontStyle.Normal));
-    private static readonly Lazy<SKTypeface> Bold = new(() => MatchCjk(SKFontStyle.Bold));
+    private static readonly Lazy<SKTypeface> Regular = new(() => FindTypeface(bold: false));
+    private static readonly Lazy<SKTypeface> Bold = new(() => FindTypeface(bold: true));
 
-    /// <summary>The typeface posters use: a CJK one when the system has it (it covers Latin too), else the default.</summary>
+    /// <summary>Where Linux distributions keep fonts (Debian's fonts-noto-cjk installs under /usr/share/fonts/opentype/noto).</summary>
+    private static readonly string[] FontFolders = ["/usr/share/fonts", "/usr/local/share/fonts", Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".fonts")];
+
+    /// <summary>The typeface posters use: a CJK one when the system has it (it covers Latin too), else any the system has.</summary>
     public static string TypefaceFamily => Regular.Value.FamilyName;
 
-    private static SKTypeface MatchCjk(SKFontStyle style) =>
-        SKFontManager.Default.MatchCharacter(null, style, ["zh-Hans"], '林') ?? SKFontManager.Default.MatchCharacter('林') ?? SKTypeface.Default;
+    internal static SKFont Font(bool bold, float size) => new(bold ? Bold.Value : Regular.Value, size);
+
+    /// <summary>Whether the poster typeface can draw Chinese (false: CJK text would come out as empty boxes).</summary>
+    public static bool HasCjk => Covers(Regular.Value);
+
+    private static bool Covers(SKTypeface typeface)
+    {
+        using var font = new SKFont(typeface);
+        return font.ContainsGlyph('林');
+    }
+
+    /// <summary>
+    /// The system's font manager finds the CJK font where SkiaSharp was built with fontconfig; the NoDependencies native build
+    /// has none, so the font folders are searched for Noto Sans CJK (Simplified Chinese face of the collection) themselves.
+    /// </summary>
+    private static SKTypeface FindTypeface(bool bold)
+    {
+        var style = bold ? SKFontStyle.Bold : SKFontStyle.Normal;
+        if (SKFontManager.Default.MatchCharacter(null, style, ["zh-Hans"], '林') is { } matched)
+            return matched;
+        var files = FontFolders.Where(Directory.Exists)
+            .SelectMany(folder => Directory.EnumerateFiles(folder, "*.*", SearchOption.AllDirectories))
+            .Where(f => f.EndsWith(".ttc", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".otf", StringComparison.OrdinalIgnoreCase)
+                        || f.EndsWith(".ttf", StringComparison.OrdinalIgnoreCase))
+            .ToList();
+        var weight = bold ? "Bold" : "Regular";
+        // Sans before serif, the wanted weight before the other, CJK collections before single faces.
+        var cjk = files.Where(f => Path.GetFileName(f).Contains("CJK", StringComparison.OrdinalIgnoreCase))
+            .OrderBy(f => Path.GetFileName(f).Contains("Sans", StringComparison.OrdinalIgnoreCase) ? 0 : 1)
+            .ThenBy(f => Path.GetFileName(f).Contains(weight, StringComparison.OrdinalIgnoreCase) ? 0 : 1)
+            .ThenBy(f => f, StringComparer.Ordinal);
+        foreach (var file in cjk)
+        {
+            SKTypeface? first = null;
+            for (var index = 0; index < 10; index++)
+            {
+                var face = SKTypeface.FromFile(file, index);
+                if (face is null)
+                    break;
+                if (face.FamilyName.EndsWith(" SC", StringComparison.Ordinal) && Covers(face))
+                {
+                    first?.Dispose();
+                    return face;
+                }
+
+                if (first is null && Covers(face))
+                    first = face;
+                else
+                    face.Dispose();
+            }
+
+            if (first is not null)
+                return first;
+        }
+
+        foreach (var file in files.OrderBy(f => Path.GetFileName(f).Contains("Sans", StringComparison.OrdinalIgnoreCase) ? 0 : 1).ThenBy(f => f, StringComparer.Ordinal))
+        {
+            if (SKTypeface.FromFile(file) is { } any)
+                return any;
+        }
+
+        return SKTypeface.Default;
+    }
 
     /// <summary>
     /// Checks an uploaded background: PNG or JPEG, at most 3 MB, each side 320–4096 pixels, and decodable to the end.
