@@ -273,7 +273,7 @@ public static class PosterRenderer
         canvas.DrawText("邀请码", left, card.Top + 196, SKTextAlign.Left, labelFont, muted);
         using var codeFont = new SKFont(Bold.Value, 44) { Subpixel = true };
         using var accent = new SKPaint { IsAntialias = true, Color = Accent };
-        canvas.DrawText(content.InviteCode.ToUpperInvariant(), left, card.Top + 248, SKTextAlign.Left, codeFont, accent);
+        canvas.DrawText(content.InviteCode, left, card.Top + 248, SKTextAlign.Left, codeFont, accent);
         using var linkFont = new SKFont(Regular.Value, 21) { Subpixel = true };
         var linkWidth = card.Right - qrSize - 48 - left;
         var y = card.Top + 300;
