@@ -26,7 +26,8 @@ internal static class PostersApi
     public static IEndpointRouteBuilder MapPostersApi(this IEndpointRouteBuilder routes)
     {
         var api = routes.MapGroup("/api/referrals").WithTags("Referrals").RequireAuthorization(Policies.Read)
-            .NotForStaffRole("Referral campaigns range over every customer");
+            .NotForStaffRole("Referral campaigns range over every customer")
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapPut("/campaigns/{id:guid}/poster-background", SetReferralPosterBackground).WithName("SetReferralPosterBackground")
             .RequireAuthorization(Policies.Operate)
             .WithSummary("Sets the campaign's poster background (body: a PNG or JPEG, at most 3 MB, each side 320–4096 px; 750×1334 is ideal). A refused image keeps the old one.")
@@ -43,6 +44,10 @@ internal static class PostersApi
         api.MapGet("/participants/{participantId:guid}/poster.png", GetReferralParticipantPoster).WithName("GetReferralParticipantPoster")
             .WithSummary("A participant's invitation poster: the campaign background, their nickname, the QR code of their link /r/{code} and the invite code.")
             .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
+
+        // The console editor's live preview of a campaign not saved yet (Pond's design, the words typed so far).
+        routes.MapGet("/fission/referrals/poster-preview.png", DraftReferralPoster).RequireAuthorization(Policies.Operate)
+            .NotForStaffRole("Referral campaigns range over every customer").ExcludeFromDescription();
 
         // Public: the invite code is unguessable (10 characters of 31), and the poster shows only what the inviter shares.
         routes.MapGet("/r/{code}/poster.png", PublicReferralPoster).AllowAnonymous().ExcludeFromDescription();
@@ -97,6 +102,13 @@ internal static class PostersApi
     public static async Task<FileContentHttpResult> PreviewReferralPoster(Guid id, HttpContext context, ReferralPosters posters, string? title = null, string? text = null)
     {
         var png = await posters.PreviewAsync(context.Caller().WorkspaceId, id, code => LinkOf(context, code), title, text);
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.File(png, "image/png");
+    }
+
+    public static async Task<FileContentHttpResult> DraftReferralPoster(HttpContext context, ReferralPosters posters, string? title = null, string? text = null)
+    {
+        var png = await posters.DraftPreviewAsync(context.Caller().WorkspaceId, code => LinkOf(context, code), title, text);
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.File(png, "image/png");
     }

@@ -47,6 +47,10 @@ public sealed class AdminApiDescriptionTests
             "ListFlashSales", "CreateFlashSale", "GetFlashSale", "UpdateFlashSale", "GetFlashSaleCounters", "AttemptFlashSale",
             "ListFlashReservations", "GetFlashReservation", "PayFlashReservation", "CancelFlashReservation",
             "ListGroupBuys", "CreateGroupBuy", "GetGroupBuy", "UpdateGroupBuy", "GetGroupBuyCounters", "ListBuyGroups", "OpenBuyGroup", "GetBuyGroup", "JoinBuyGroup",
+            "ListReferralCampaigns", "CreateReferralCampaign", "GetReferralCampaign", "UpdateReferralCampaign", "JoinReferralCampaign", "ListReferralParticipants",
+            "GetReferralParticipant", "ListReferralInvitations", "ReviewReferralInvitation", "ListReferralRewards", "ClaimReferralReward",
+            // Referral posters (docs/fission-posters.md).
+            "SetReferralPosterBackground", "DeleteReferralPosterBackground", "GetReferralPosterBackground", "PreviewReferralPoster", "GetReferralParticipantPoster",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
