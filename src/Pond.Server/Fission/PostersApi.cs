@@ -114,7 +114,7 @@ internal static class PostersApi
     }
 
     public static async Task<FileContentHttpResult> GetReferralParticipantPoster(Guid participantId, HttpContext context, ReferralPosters posters) =>
-        Png(context, await posters.PosterAsync(context.Caller().WorkspaceId, participantId, code => LinkOf(context, code)), $"poster-{participantId}.png");
+        Png(context, await posters.PosterAsync(context.Caller().WorkspaceId, participantId, code => LinkOf(context, code)));
 
     public static async Task<Results<FileContentHttpResult, NotFound>> PublicReferralPoster(string code, HttpContext context, ReferralPosters posters) =>
         await posters.PosterByCodeAsync(code, c => LinkOf(context, c)) is { } png ? Png(context, png) : TypedResults.NotFound();
