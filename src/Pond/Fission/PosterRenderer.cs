@@ -154,7 +154,10 @@ public static class PosterRenderer
         DrawCard(canvas, content);
 
         using var snapshot = surface.Snapshot();
-        using var png = snapshot.Encode(SKEncodedImageFormat.Png, 100);
+        using var pixels = snapshot.PeekPixels();
+        // One PNG filter (Sub) instead of trying all five per row: ~5× faster to encode, a similar size for gradients and photos.
+        using var png = pixels.Encode(new SKPngEncoderOptions(SKPngEncoderFilterFlags.Sub, 4))
+            ?? throw new InvalidOperationException("SkiaSharp could not encode the poster as PNG.");
         return png.ToArray();
     }
 
@@ -200,7 +203,7 @@ public static class PosterRenderer
         for (var i = 0; i < 36; i++)
         {
             piece.Color = colors[i % colors.Length];
-            var (x, y) = (random.Next(20, Width - 20), random.Next(40, 820));
+            var (x, y) = (random.Next(20, Width - 20), random.Next(390, 860));
             canvas.Save();
             canvas.RotateDegrees(random.Next(0, 90), x, y);
             canvas.DrawRoundRect(SKRect.Create(x, y, 14, 6), 3, 3, piece);
@@ -217,7 +220,7 @@ public static class PosterRenderer
         var title = string.IsNullOrWhiteSpace(content.Title) ? "好友专属邀请" : content.Title.Trim();
         using var titleFont = new SKFont(Bold.Value, 68) { Subpixel = true };
         using var white = new SKPaint { IsAntialias = true, Color = SKColors.White };
-        using var shadow = new SKPaint { IsAntialias = true, Color = new SKColor(0, 0, 0, onPhoto ? (byte)110 : (byte)60), ImageFilter = SKImageFilter.CreateBlur(6, 6) };
+        using var shadow = new SKPaint { IsAntialias = true, Color = new SKColor(0, 0, 0, onPhoto ? (byte)110 : (byte)60), MaskFilter = SKMaskFilter.CreateBlur(SKBlurStyle.Normal, 6) };
         var y = 200f;
         foreach (var line in Wrap(title, titleFont, Width - 120, 2))
         {
@@ -244,7 +247,7 @@ public static class PosterRenderer
     private static void DrawCard(SKCanvas canvas, PosterContent content)
     {
         var card = SKRect.Create(40, 900, Width - 80, 384);
-        using (var cardShadow = new SKPaint { IsAntialias = true, Color = new SKColor(0, 0, 0, 60), ImageFilter = SKImageFilter.CreateBlur(18, 18) })
+        using (var cardShadow = new SKPaint { IsAntialias = true, Color = new SKColor(0, 0, 0, 60), MaskFilter = SKMaskFilter.CreateBlur(SKBlurStyle.Normal, 18) })
             canvas.DrawRoundRect(SKRect.Create(card.Left, card.Top + 10, card.Width, card.Height), 32, 32, cardShadow);
         using (var white = new SKPaint { IsAntialias = true, Color = SKColors.White })
             canvas.DrawRoundRect(card, 32, 32, white);
