@@ -7,6 +7,8 @@ using Pond.Tests.Customers;
 using Pond.Tests.Infrastructure;
 using Pond.Tests.Ingestion;
 using Pond.Tests.Loyalty;
+using Pond.Tests.Workspaces;
+using Pond.Workspaces;
 
 namespace Pond.Tests.Fission;
 
@@ -21,7 +23,7 @@ public sealed class ReferralLadderTests
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task ThreeLevelLadder_ThreeFriendsUnlockStepOne_BothSidesRewarded_ALeaverDropsTheCount_SelfInviteRejected(DbEngine engine)
     {
-        await using var server = await IngestionKit.StartAsync(engine);
+        await using var server = await PondServer.StartAsync(engine, TestSignIn.Configure, runEngines: false);
         var setup = await AcquisitionKit.SetUpAsync(server);
         var (inviterTemplate, inviteeTemplate) = await ReferralKit.TemplatesAsync(setup);
         var campaign = await setup.CreateCampaignAsync(ReferralKit.Campaign(setup, new
@@ -106,6 +108,16 @@ public sealed class ReferralLadderTests
         (await setup.ParticipantAsync(participantId)).GetProperty("successes").GetInt32().ShouldBe(3);
         (await setup.CouponStatusesAsync(inviter, inviterTemplate)).ShouldBe(["unused"]);
         (await setup.RewardsAsync(campaignId, inviter)).Count.ShouldBe(1);
+
+        // The 360 pages tell the story: the inviter's code and counts, the friend's inviter and reward.
+        var owner = await server.Workspace.MemberClientAsync(Roles.Owner);
+        var inviterPage = await owner.PageAsync($"/customers/{inviter}");
+        inviterPage.ShouldContain("data-testid=\"customer-referrals\"");
+        inviterPage.ShouldContain(participant.GetProperty("inviteCode").GetString()!);
+        inviterPage.ShouldContain("裂变奖励");
+        var friendPage = await owner.PageAsync($"/customers/{friends[0]}");
+        friendPage.ShouldContain("data-testid=\"referral-invited-by\"");
+        friendPage.ShouldContain($"/customers/{inviter}");
     }
 
     /// <summary>Claim mode: rewards wait unlocked; an invitee who leaves before the claim has theirs withheld, and so does a step the inviter no longer reaches.</summary>
