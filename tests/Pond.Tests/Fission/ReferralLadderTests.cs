@@ -247,6 +247,37 @@ public sealed class ReferralLadderTests
         (await setup.Admin.BalanceAsync(inviter)).ShouldBe(200);
     }
 
+    /// <summary>A pending invitation whose success window closes is expired by the sweeper; a first order after that completes nothing.</summary>
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task PendingInvitation_ExpiresWhenItsWindowCloses_ALateFirstOrderCountsForNothing(DbEngine engine)
+    {
+        var clock = new Audience.ManualClock(DateTimeOffset.UtcNow);
+        await using var server = await Audience.ScoreKit.StartAsync(engine, clock);
+        var setup = await AcquisitionKit.SetUpAsync(server);
+        var campaign = await setup.CreateCampaignAsync(ReferralKit.Campaign(setup, new
+        {
+            successRequires = new[] { "add", "first_order" }, successWithinDays = 3,
+            ladder = new object[] { new { threshold = 1, reward = new { kind = "points", points = 200 } } },
+        }));
+        var campaignId = campaign.GetProperty("id").GetGuid();
+        var inviter = await setup.FriendAsync("wmSlowInviter");
+        var state = (await setup.JoinAsync(campaignId, inviter)).GetProperty("state").GetString()!;
+        await setup.AddThroughPosterAsync(state, "wmSlowBuyer", at: clock.GetUtcNow());
+        await setup.ProcessAsync();
+
+        var referrals = server.Service<Pond.Fission.Referrals>();
+        clock.Advance(TimeSpan.FromDays(2));
+        (await referrals.ExpireDueAsync()).ShouldBe(0);
+        clock.Advance(TimeSpan.FromDays(1.5));
+        (await referrals.ExpireDueAsync()).ShouldBe(1);
+        (await setup.InvitationsAsync(campaignId)).ShouldHaveSingleItem().GetProperty("state").GetString().ShouldBe("expired");
+
+        await server.Workspace.OrderAsync(await setup.CustomerAsync("wmSlowBuyer"), "LATE-1", 99m, clock.GetUtcNow());
+        (await setup.InvitationsAsync(campaignId)).ShouldHaveSingleItem().GetProperty("state").GetString().ShouldBe("expired");
+        (await setup.Admin.BalanceAsync(inviter)).ShouldBe(0);
+    }
+
     [Theory]
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task BadCampaigns_Are400sNamingTheField_AndJoinRespectsWindowAndAudience(DbEngine engine)
