@@ -29,7 +29,7 @@ public sealed class ReferralEngine(PointsBook points, ILogger<ReferralEngine> lo
         var participant = await ReferralParticipants.FindByCodeAsync(connection, transaction, inviteCode);
         if (participant is null)
             return;
-        var campaign = await ReferralCampaigns.FindAsync(connection, transaction, work.WorkspaceId, participant.CampaignId);
+        var campaign = await ReferralCampaigns.FindAsync(connection, transaction, work.WorkspaceId, participant.CampaignId, counted: false);
         if (campaign is null)
             return;
         var viaGroup = carrierKind == Customers.CarrierKinds.GroupChat;
@@ -128,7 +128,7 @@ public sealed class ReferralEngine(PointsBook points, ILogger<ReferralEngine> lo
             new { customerId }, transaction)).AsList();
         foreach (var campaignId in campaigns)
         {
-            if (await ReferralCampaigns.FindAsync(connection, transaction, work.WorkspaceId, campaignId) is { } campaign)
+            if (await ReferralCampaigns.FindAsync(connection, transaction, work.WorkspaceId, campaignId, counted: false) is { } campaign)
                 await MarkAsync(work, campaign, customerId, "ordered", orderedAt);
         }
     }
