@@ -18,8 +18,8 @@ internal static class ReferralsApi
     public static IEndpointRouteBuilder MapReferralsApi(this IEndpointRouteBuilder routes)
     {
         var api = routes.MapGroup("/api/referrals").WithTags("Referrals").RequireAuthorization(Policies.Read)
-            .NotForStaffRole("Referral campaigns range over every customer")
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .NotForStaffRole("Referral campaigns range over every customer");
         api.MapGet("/campaigns", ListReferralCampaigns).WithName("ListReferralCampaigns").WithSummary("Referral campaigns, latest start first, with participants and successes.");
         api.MapPost("/campaigns", CreateReferralCampaign).WithName("CreateReferralCampaign").RequireAuthorization(Policies.Operate)
             .WithSummary("Creates a campaign: window, live code, audience, success rule, rewards for inviter (ladder) and invitee, stock, anti-fraud limits.")
