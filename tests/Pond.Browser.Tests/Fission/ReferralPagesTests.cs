@@ -102,6 +102,21 @@ public sealed class ReferralPagesTests(BrowserFixture fixture)
         await Expect(page.GetByTestId("poster-preview")).ToHaveJSPropertyAsync("naturalWidth", 750);
         await ConsoleSteps.ScreenshotAsync(fixture, page, "fission-referral-editor.en");
 
+        // A background uploaded in the editor shows on the preview; a file that is no image is refused and the background stays.
+        var photo = Pond.Tests.Fission.PosterKit.Background(750, 1334);
+        await page.GetByTestId("rc-background").SetInputFilesAsync(new FilePayload { Name = "winter.jpg", MimeType = "image/jpeg", Buffer = photo });
+        await page.GetByTestId("rc-upload").ClickAsync();
+        await Expect(page.GetByTestId("rc-remove-background")).ToBeVisibleAsync();
+        (await admin.GetByteArrayAsync($"/api/referrals/campaigns/{campaignId}/poster-background")).ShouldBe(photo);
+        await page.GetByTestId("rc-background").SetInputFilesAsync(new FilePayload { Name = "notes.png", MimeType = "image/png", Buffer = "not an image"u8.ToArray() });
+        await page.GetByTestId("rc-upload").ClickAsync();
+        await Expect(page.GetByTestId("form-error")).ToContainTextAsync("PNG or JPEG");
+        (await admin.GetByteArrayAsync($"/api/referrals/campaigns/{campaignId}/poster-background")).ShouldBe(photo);
+        await page.GotoAsync($"/fission/referrals/{campaignId}");
+        await Expect(page.GetByTestId("referral-settings")).ToContainTextAsync("Uploaded image");
+        await Expect(page.GetByTestId("poster-preview")).ToHaveJSPropertyAsync("naturalWidth", 750);
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "fission-referral-detail-background.en");
+
         // The friend's phone: the invitation landing, no sign-in.
         foreach (var locale in new[] { "zh-CN", "en" })
         {
