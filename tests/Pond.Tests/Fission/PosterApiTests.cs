@@ -76,6 +76,10 @@ public sealed class PosterApiTests
         (await setup.Admin.GetAsync($"/api/referrals/campaigns/{campaign.Id}/poster-background")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
         (await setup.Admin.GetByteArrayAsync($"/api/referrals/participants/{participant.Id}/poster.png")).SequenceEqual(plain).ShouldBeTrue();
 
+        // Posters are cached by what they show: a renamed inviter gets a new poster at once.
+        await server.ExecuteAsync("UPDATE customers SET display_name = '林晓' WHERE id = @customer", new { customer });
+        (await setup.Admin.GetByteArrayAsync($"/api/referrals/participants/{participant.Id}/poster.png")).SequenceEqual(plain).ShouldBeFalse();
+
         // Another workspace sees none of it.
         var other = await server.CreateWorkspaceAsync("other");
         using var otherAdmin = other.AdminClient();
