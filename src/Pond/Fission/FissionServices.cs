@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pond.Commerce;
+using Pond.Fission.Assists;
 
 namespace Pond.Fission;
 
@@ -17,6 +18,7 @@ public static class FissionServices
         services.TryAddSingleton<ReferralParticipants>();
         services.TryAddSingleton<Referrals>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOrderEffect, ReferralOrderEffect>());
+        services.AddFissionGames();
         return services;
     }
 
@@ -24,6 +26,7 @@ public static class FissionServices
     public static IServiceCollection AddFissionEngines(this IServiceCollection services)
     {
         services.AddHostedService<ReferralSweeper>();
+        services.AddFissionGameEngines();
         return services;
     }
 }
