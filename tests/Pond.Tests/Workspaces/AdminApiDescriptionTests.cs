@@ -47,6 +47,11 @@ public sealed class AdminApiDescriptionTests
             "ListFlashSales", "CreateFlashSale", "GetFlashSale", "UpdateFlashSale", "GetFlashSaleCounters", "AttemptFlashSale",
             "ListFlashReservations", "GetFlashReservation", "PayFlashReservation", "CancelFlashReservation",
             "ListGroupBuys", "CreateGroupBuy", "GetGroupBuy", "UpdateGroupBuy", "GetGroupBuyCounters", "ListBuyGroups", "OpenBuyGroup", "GetBuyGroup", "JoinBuyGroup",
+            "ListAssistCampaigns", "CreateAssistCampaign", "GetAssistCampaign", "UpdateAssistCampaign", "GetAssistCounters", "ListAssistRequests",
+            "OpenAssistRequest", "GetAssistRequest", "HelpAssistRequest",
+            "ListBargains", "CreateBargain", "GetBargain", "UpdateBargain", "GetBargainCounters", "ListBargainSessions", "OpenBargainSession",
+            "GetBargainSession", "CutBargain", "PurchaseBargain",
+            "ListLotteries", "CreateLottery", "GetLottery", "UpdateLottery", "GetLotteryCounters", "DrawLottery", "ListLotteryDraws", "ListLotteryWinners",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
