@@ -95,8 +95,9 @@ public sealed class BargainTests
         var orderId = bought.GetProperty("orderId").GetString()!;
         orderId.ShouldBe($"BG-{code}");
         var order = await admin.GetAsync<JsonElement>($"/api/orders/{orderId}");
-        order.GetProperty("source").GetString().ShouldBe(OrderSources.Bargain);
-        order.GetProperty("paid").GetDecimal().ShouldBe(9.9m);
+        order.GetProperty("order").GetProperty("source").GetString().ShouldBe(OrderSources.Bargain);
+        order.GetProperty("order").GetProperty("paid").GetDecimal().ShouldBe(9.9m);
+        (await server.ScalarAsync("SELECT paid FROM orders WHERE order_id = @orderId AND source = 'bargain' AND customer_id = @c", new { orderId, c = people[0] })).ShouldBe(990);
         (await (await admin.PostAsync($"/api/bargains/{itemId}/sessions/{sessionId}/purchase", null)).ReasonAsync()).ShouldBe(GameRefusals.Purchased);
         // The one unit is gone: nobody else can open a session.
         (await (await admin.PostAsJsonAsync($"/api/bargains/{itemId}/sessions", new { customerId = people[1] })).ReasonAsync()).ShouldBe(GameRefusals.SoldOut);

@@ -40,7 +40,7 @@ public sealed class LotteryTests
             .Concat(people.Take(20).Select(p => (Func<Task<HttpResponseMessage>>)(() => admin.PostAsJsonAsync($"/api/lotteries/{lotteryId}/draws", new { customerId = p }))));
         var results = await GameKit.AllAtOnceAsync(calls);
 
-        results.Count(r => r.Status == HttpStatusCode.Created).ShouldBe(40);
+        results.Count(r => r.Status == HttpStatusCode.Created).ShouldBe(40, string.Join("; ", results.Take(3).Select(r => $"{r.Status} {r.Body}")));
         var refused = results.Where(r => r.Status != HttpStatusCode.Created).ToList();
         refused.Count.ShouldBe(20);
         refused.ShouldAllBe(r => r.Status == HttpStatusCode.Conflict && r.Body.GetProperty("reason").GetString() == GameRefusals.AlreadyDrawn);

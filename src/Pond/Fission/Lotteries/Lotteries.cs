@@ -195,26 +195,34 @@ internal sealed class Lotteries(Database database, AuditLog audit, TimeProvider 
     private static long Cost(long cost) =>
         cost is >= 0 and <= 1_000_000 ? cost : throw new ValidationFailedException("pointsCost must be between 0 (free) and 1,000,000 points.", "pointsCost");
 
-    /// <summary>One draw for a customer; see the class summary for what makes it safe.</summary>
+    /// <summary>
+    /// One draw for a customer; see the class summary for what makes it safe. At most one pooled connection is held at a
+    /// time: the points spend opens its own, so the checks' connection is given back first (otherwise parallel draws
+    /// could each hold one connection while waiting for a second and exhaust the pool).
+    /// </summary>
     public async Task<DrawOutcome> DrawAsync(Guid workspaceId, Guid lotteryId, Guid? customerId, string? userId)
     {
         var now = clock.GetUtcNow();
-        await using var connection = await database.OpenAsync();
-        var lottery = await GetAsync(connection, null, workspaceId, lotteryId);
-        var customer = await ActivityCustomers.ResolveAsync(connection, workspaceId, customerId, userId);
-        if (lottery.Status == GameStatuses.Paused)
-            return DrawOutcome.Refused(GameRefusals.Paused, "The lottery is paused.");
-        if (now < lottery.StartsAt)
-            return DrawOutcome.Refused(GameRefusals.NotStarted, $"The lottery starts at {lottery.StartsAt:u}.");
-        if (now >= lottery.EndsAt)
-            return DrawOutcome.Refused(GameRefusals.Ended, $"The lottery ended at {lottery.EndsAt:u}.");
-        if (lottery.SegmentId is { } segmentId && !await GameRules.InSegmentAsync(connection, segmentId, customer))
-            return DrawOutcome.Refused(GameRefusals.NotInAudience, "This customer is not in the lottery's audience segment.");
-        var zone = await LoyaltyDb.ZoneAsync(connection, null, workspaceId);
-        var localDay = LoyaltyDb.LocalDay(now, zone);
+        Lottery lottery;
+        Guid customer;
+        DateOnly localDay;
+        await using (var connection = await database.OpenAsync())
+        {
+            lottery = await GetAsync(connection, null, workspaceId, lotteryId);
+            customer = await ActivityCustomers.ResolveAsync(connection, workspaceId, customerId, userId);
+            if (lottery.Status == GameStatuses.Paused)
+                return DrawOutcome.Refused(GameRefusals.Paused, "The lottery is paused.");
+            if (now < lottery.StartsAt)
+                return DrawOutcome.Refused(GameRefusals.NotStarted, $"The lottery starts at {lottery.StartsAt:u}.");
+            if (now >= lottery.EndsAt)
+                return DrawOutcome.Refused(GameRefusals.Ended, $"The lottery ended at {lottery.EndsAt:u}.");
+            if (lottery.SegmentId is { } segmentId && !await GameRules.InSegmentAsync(connection, segmentId, customer))
+                return DrawOutcome.Refused(GameRefusals.NotInAudience, "This customer is not in the lottery's audience segment.");
+            localDay = LoyaltyDb.LocalDay(now, await LoyaltyDb.ZoneAsync(connection, null, workspaceId));
+            if (await DrawnTodayAsync(connection, lotteryId, customer, LoyaltyDb.DayNumber(localDay)))
+                return AlreadyDrawn(localDay);
+        }
         var day = LoyaltyDb.DayNumber(localDay);
-        if (await DrawnTodayAsync(connection, lotteryId, customer, day))
-            return AlreadyDrawn(localDay);
 
         var roll = RandomNumberGenerator.GetInt32(LotteryPicker.Scale);
         var entryId = Guid.CreateVersion7(now);
@@ -266,6 +274,7 @@ internal sealed class Lotteries(Database database, AuditLog audit, TimeProvider 
             }
             catch (ConflictException e)
             {
+                await using var connection = await database.OpenAsync();
                 return await DrawnTodayAsync(connection, lotteryId, customer, day) ? AlreadyDrawn(localDay) : DrawOutcome.Refused(GameRefusals.NotEnoughPoints, e.Message);
             }
         }
@@ -273,6 +282,7 @@ internal sealed class Lotteries(Database database, AuditLog audit, TimeProvider 
         {
             try
             {
+                await using var connection = await database.OpenAsync();
                 await using var transaction = await LoyaltyDb.BeginAsync(database, connection);
                 await DrawInAsync(connection, transaction, null);
                 await transaction.CommitAsync();
@@ -284,7 +294,8 @@ internal sealed class Lotteries(Database database, AuditLog audit, TimeProvider 
         }
         if (touched)
             changes.Touch(workspaceId, [customer]);
-        return new DrawOutcome(await EntryAsync(connection, workspaceId, entryId), null, null);
+        await using (var connection = await database.OpenAsync())
+            return new DrawOutcome(await EntryAsync(connection, workspaceId, entryId), null, null);
     }
 
     private static DrawOutcome AlreadyDrawn(DateOnly day) =>
