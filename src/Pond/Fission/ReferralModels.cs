@@ -81,6 +81,8 @@ public static class InvitationReasons
     public const string OutsideWindow = "outside_window";
     public const string Left = "left";
     public const string Reviewer = "reviewer";
+    /// <summary>The invitee turned out to be someone already invited in the campaign (a merge of two identities).</summary>
+    public const string Duplicate = "duplicate";
 }
 
 public static class RewardStates

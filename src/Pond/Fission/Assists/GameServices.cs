@@ -15,6 +15,7 @@ public static class GameServices
         services.TryAddSingleton<Assists>();
         services.TryAddSingleton<Bargains>();
         services.TryAddSingleton<Lotteries.Lotteries>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Customers.ICustomerMergeParticipant, GameMergeParticipant>());
         return services;
     }
 

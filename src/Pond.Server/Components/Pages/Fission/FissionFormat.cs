@@ -34,6 +34,7 @@ internal static class FissionFormat
         InvitationReasons.OutsideWindow => t["Outside the campaign window"],
         InvitationReasons.Left => t["Left within the window"],
         InvitationReasons.Reviewer => t["Rejected by a reviewer"],
+        InvitationReasons.Duplicate => t["Invited twice (merged identities)"],
         _ => reason,
     };
 
