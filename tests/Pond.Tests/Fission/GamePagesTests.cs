@@ -141,3 +141,4 @@ public sealed class GamePagesTests
         (await server.ScalarAsync("SELECT COUNT(DISTINCT day) FROM lottery_entries WHERE lottery_id = @lottery", new { lottery })).ShouldBe(7);
         (await admin.GetAsync<List<LotteryWinner>>($"/api/lotteries/{lottery}/winners")).ShouldNotBeEmpty();
     }
+}
