@@ -116,6 +116,9 @@ internal static class PondHost
         app.MapLoyaltyApi();
         app.MapActivitiesApi();
         app.MapReferralsApi();
+        app.MapAssistsApi();
+        app.MapLotteriesApi();
+        app.MapGameFragments();
         app.MapActivityFragments();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
