@@ -51,6 +51,11 @@ public sealed class AdminApiDescriptionTests
             "GetReferralParticipant", "ListReferralInvitations", "ReviewReferralInvitation", "ListReferralRewards", "ClaimReferralReward",
             // Referral posters (docs/fission-posters.md).
             "SetReferralPosterBackground", "DeleteReferralPosterBackground", "GetReferralPosterBackground", "PreviewReferralPoster", "GetReferralParticipantPoster",
+            "ListAssistCampaigns", "CreateAssistCampaign", "GetAssistCampaign", "UpdateAssistCampaign", "GetAssistCounters", "ListAssistRequests",
+            "OpenAssistRequest", "GetAssistRequest", "HelpAssistRequest",
+            "ListBargains", "CreateBargain", "GetBargain", "UpdateBargain", "GetBargainCounters", "ListBargainSessions", "OpenBargainSession",
+            "GetBargainSession", "CutBargain", "PurchaseBargain",
+            "ListLotteries", "CreateLottery", "GetLottery", "UpdateLottery", "GetLotteryCounters", "DrawLottery", "ListLotteryDraws", "ListLotteryWinners",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
