@@ -2,7 +2,7 @@
 # Runs Pond's whole test suite (unit, integration on SQLite and PostgreSQL, browser tests in Chromium).
 # Installs what the tests need when it is missing: a PostgreSQL server (the tests start their own
 # throwaway cluster), Debian's Chromium with CJK fonts, zbar (reads QR codes back), and the console's npm
-# packages (restored by the build).
+# packages (restored by the build). The CJK fonts are also what invitation posters are drawn with (Pond.Tests checks them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

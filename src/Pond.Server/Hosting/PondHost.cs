@@ -76,6 +76,7 @@ internal static class PondHost
         services.AddLoyaltyApi(options.RunEngines);
         services.AddActivitiesApi(options.RunEngines);
         services.AddReferralsApi(options.RunEngines);
+        services.AddReferralPosters();
 
         configure?.Invoke(services);
 
@@ -116,6 +117,7 @@ internal static class PondHost
         app.MapLoyaltyApi();
         app.MapActivitiesApi();
         app.MapReferralsApi();
+        app.MapPostersApi();
         app.MapAssistsApi();
         app.MapLotteriesApi();
         app.MapGameFragments();

@@ -24,6 +24,15 @@ public sealed record ExternalContact(string ExternalUserId, string? Name, string
 
 public sealed record FollowUser(string UserId, string? State, DateTimeOffset? AddedAt);
 
+/// <summary>A customer group join way (加入群聊): the QR code that admits people to one of its groups, tagged with a state.</summary>
+public sealed record JoinWay(string ConfigId, string? QrCode, string? State, IReadOnlyList<string> ChatIds);
+
+/// <summary>A member of a customer group as groupchat/get lists it: type 1 staff, 2 external contact; state is the join way's.</summary>
+public sealed record GroupChatMember(string UserId, int Type, int? JoinScene, string? State, DateTimeOffset? JoinedAt);
+
+/// <summary>A customer group's details (客户群详情).</summary>
+public sealed record GroupChatDetail(string ChatId, string? Name, string? Owner, IReadOnlyList<GroupChatMember> Members);
+
 /// <summary>Which of WeCom's two transfer APIs: 在职继承 (the member stays) or 离职继承 (the member has left).</summary>
 public enum WeComTransferKind
 {
@@ -68,6 +77,56 @@ public sealed class WeComApiClient(HttpClient http, WeComApiOptions options, Tim
         using var answer = await PostAsync("cgi-bin/externalcontact/add_contact_way", body, cancellationToken);
         var root = answer.RootElement;
         return new ContactWay(root.GetProperty("config_id").GetString()!, root.TryGetProperty("qr_code", out var qr) ? qr.GetString() : null);
+    }
+
+    /// <summary>WeCom's limit on a join way's state (配置客户群进群方式: state 不超过30个字符).</summary>
+    public const int MaxJoinWayState = 30;
+
+    /// <summary>
+    /// Creates a 加入群聊 way (scene 2 = a QR code) for up to five groups, tagged with a state that WeCom then lists on each
+    /// member who joins through it (groupchat/get member_list[].state). Returns its config id; <see cref="GetJoinWayAsync"/> has the QR.
+    /// </summary>
+    public async Task<string> AddJoinWayAsync(IReadOnlyList<string> chatIds, string state, string? remark = null, CancellationToken cancellationToken = default)
+    {
+        if (chatIds.Count is 0 or > 5)
+            throw new ValidationFailedException("A join way names 1–5 group chats.", "chatIds");
+        if (state.Length > MaxJoinWayState)
+            throw new ValidationFailedException($"WeCom limits a join way's state to {MaxJoinWayState} characters.", "state");
+        var body = new { scene = 2, remark = remark is { Length: > 30 } ? remark[..30] : remark, auto_create_room = 0, chat_id_list = chatIds, state };
+        using var answer = await PostAsync("cgi-bin/externalcontact/groupchat/add_join_way", body, cancellationToken);
+        return answer.RootElement.GetProperty("config_id").GetString()!;
+    }
+
+    /// <summary>A join way's settings, with the QR code WeCom made for it (获取客户群进群方式配置).</summary>
+    public async Task<JoinWay> GetJoinWayAsync(string configId, CancellationToken cancellationToken = default)
+    {
+        using var answer = await PostAsync("cgi-bin/externalcontact/groupchat/get_join_way", new { config_id = configId }, cancellationToken);
+        var way = answer.RootElement.GetProperty("join_way");
+        return new JoinWay(
+            way.GetProperty("config_id").GetString()!,
+            way.TryGetProperty("qr_code", out var qr) ? qr.GetString() : null,
+            way.TryGetProperty("state", out var state) ? state.GetString() : null,
+            way.TryGetProperty("chat_id_list", out var chats) && chats.ValueKind == JsonValueKind.Array ? chats.EnumerateArray().Select(c => c.GetString()!).ToList() : []);
+    }
+
+    /// <summary>A customer group's details and members (获取客户群详情), with each member's join scene and join-way state.</summary>
+    public async Task<GroupChatDetail> GetGroupChatAsync(string chatId, CancellationToken cancellationToken = default)
+    {
+        using var answer = await PostAsync("cgi-bin/externalcontact/groupchat/get", new { chat_id = chatId, need_name = 0 }, cancellationToken);
+        var chat = answer.RootElement.GetProperty("group_chat");
+        var members = chat.TryGetProperty("member_list", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Select(m => new GroupChatMember(
+                m.GetProperty("userid").GetString()!,
+                m.TryGetProperty("type", out var type) ? type.GetInt32() : 0,
+                m.TryGetProperty("join_scene", out var scene) ? scene.GetInt32() : null,
+                m.TryGetProperty("state", out var state) && state.ValueKind == JsonValueKind.String && state.GetString()!.Length > 0 ? state.GetString() : null,
+                m.TryGetProperty("join_time", out var joined) && joined.ValueKind == JsonValueKind.Number ? DateTimeOffset.FromUnixTimeSeconds(joined.GetInt64()) : null)).ToList()
+            : [];
+        return new GroupChatDetail(
+            chat.GetProperty("chat_id").GetString()!,
+            chat.TryGetProperty("name", out var name) ? name.GetString() : null,
+            chat.TryGetProperty("owner", out var owner) ? owner.GetString() : null,
+            members);
     }
 
     /// <summary>Sends the welcome message for a new friend, with the WelcomeCode from the add_external_contact callback (valid 20 s).</summary>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Dapper;
+using Microsoft.Extensions.Logging;
 using Pond.Customers;
 using Pond.Ingestion;
 using Pond.Staff;
@@ -18,7 +19,8 @@ public sealed record CallbackQuery(string? MsgSignature, string? Timestamp, stri
 /// so a callback WeCom repeats (it retries for up to three times when not answered in 5 s) is stored once and
 /// applied once. Group lifecycle events (create, dismiss) are applied directly.
 /// </summary>
-internal sealed class WeComHook(WeComConnections connections, EventLogWriter log, Database database, StaffHandover handover, TimeProvider clock)
+internal sealed class WeComHook(
+    WeComConnections connections, EventLogWriter log, Database database, StaffHandover handover, TimeProvider clock, ILogger<WeComHook> logger)
 {
     /// <summary>URL verification: WeCom sends an encrypted echostr and expects its plaintext back.</summary>
     public async Task<string> VerifyUrlAsync(Guid workspaceId, CallbackQuery query, string? echo)
@@ -133,6 +135,7 @@ internal sealed class WeComHook(WeComConnections connections, EventLogWriter log
     private async Task<List<EventRecord>> GroupAsync(Guid workspaceId, string key, WeComEvent callback, DateTimeOffset now)
     {
         var chatId = Required(callback.ChatId, "ChatId");
+        var states = callback is { ChangeType: "update", UpdateDetail: "add_member" } ? await JoinStatesAsync(workspaceId, chatId) : null;
         await using var connection = await database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await connection.ExecuteAsync(
@@ -168,7 +171,15 @@ internal sealed class WeComHook(WeComConnections connections, EventLogWriter log
                 var id = $"{key}:{member}";
                 events.Add(callback.UpdateDetail == "add_member"
                     ? Track(workspaceId, id, callback, TrackedEvents.RelationshipStarted, member,
-                        new JsonObject { ["carrier_kind"] = CarrierKinds.GroupChat, ["carrier_id"] = chatId, ["join_scene"] = callback.JoinScene }, now)
+                        new JsonObject
+                        {
+                            ["carrier_kind"] = CarrierKinds.GroupChat, ["carrier_id"] = chatId, ["join_scene"] = callback.JoinScene,
+                            // The join way's state, read from the group's member list: a referral participant's 'pr_' code is the
+                            // invitation's state; any other join way's is kept for the timeline only, so the join is still
+                            // credited to the group live code the group belongs to.
+                            ["state"] = states?.GetValueOrDefault(member) is { } s && Fission.ReferralCodes.CodeOf(s) is not null ? s : null,
+                            ["join_state"] = states?.GetValueOrDefault(member) is { } j && Fission.ReferralCodes.CodeOf(j) is null ? j : null,
+                        }, now)
                     // QuitScene 0: the member left; 1: the group owner removed them.
                     : Ended(workspaceId, id, callback, CarrierKinds.GroupChat, chatId, member, callback.QuitScene == 1 ? EndedBy.Staff : EndedBy.Customer, now));
             }
@@ -176,5 +187,26 @@ internal sealed class WeComHook(WeComConnections connections, EventLogWriter log
 
         await transaction.CommitAsync();
         return events;
+    }
+
+    /// <summary>
+    /// WeCom's add_member callback carries no state, but the group's member list does (the state of the join way each
+    /// member came through). Read it when Pond may call WeCom; without it, or when WeCom fails, the joins count without a
+    /// state (a plain group join), and the callback is still answered.
+    /// </summary>
+    private async Task<Dictionary<string, string>?> JoinStatesAsync(Guid workspaceId, string chatId)
+    {
+        if (await connections.GetAsync(workspaceId) is not { } connection || connections.ClientFor(connection) is not { } client)
+            return null;
+        try
+        {
+            var chat = await client.GetGroupChatAsync(chatId);
+            return chat.Members.Where(m => m.State is not null).GroupBy(m => m.UserId).ToDictionary(g => g.Key, g => g.First().State!);
+        }
+        catch (Exception e) when (e is WeComApiException or HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or KeyNotFoundException)
+        {
+            logger.LogWarning(e, "Could not read the members of group {ChatId} from WeCom; its new members are recorded without a join state", chatId);
+            return null;
+        }
     }
 }

@@ -184,3 +184,140 @@ internal sealed class WeComServerStandIn : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 }
+
+/// <summary>
+/// WeCom's customer-contact ways as a local stand-in, checked as WeCom documents them: 配置客户联系「联系我」方式
+/// (add_contact_way), 配置客户群进群方式 (groupchat/add_join_way, get_join_way) and 获取客户群详情 (groupchat/get), whose
+/// member list carries, for each member who came through a join way, that way's state. A test says who joined which group
+/// through which way (<see cref="Join"/>); the callback it then sends is WeCom's add_member event.
+/// </summary>
+internal sealed class WeComWaysStandIn
+{
+    private int _ways;
+
+    /// <summary>Every accepted call: path and body.</summary>
+    public ConcurrentQueue<(string Path, JsonElement Body)> Calls { get; } = new();
+
+    /// <summary>Contact ways by config id: the users and state they were made with.</summary>
+    public ConcurrentDictionary<string, (string[] Users, string? State)> ContactWays { get; } = new();
+
+    /// <summary>Join ways by config id: their groups and state.</summary>
+    public ConcurrentDictionary<string, (string[] Chats, string? State)> JoinWays { get; } = new();
+
+    /// <summary>Each group's members: user id, type (1 staff, 2 external), join scene, and the state of the way they came through.</summary>
+    public ConcurrentDictionary<string, ConcurrentQueue<(string UserId, int Type, int JoinScene, string? State)>> Chats { get; } = new();
+
+    /// <summary>Records that someone joined a group: by scanning a join way (its state is listed), or without one.</summary>
+    public void Join(string chatId, string userId, string? joinWayConfigId = null, int type = 2)
+    {
+        var state = joinWayConfigId is null ? null : JoinWays[joinWayConfigId].State;
+        Chats.GetOrAdd(chatId, _ => new()).Enqueue((userId, type, joinWayConfigId is null ? 1 : 3, state));
+    }
+
+    public void Map(IEndpointRouteBuilder app, Func<HttpRequest, IResult?> rejected)
+    {
+        app.MapPost("/cgi-bin/externalcontact/add_contact_way", (HttpRequest request) => AddContactWayAsync(request, rejected));
+        app.MapPost("/cgi-bin/externalcontact/groupchat/add_join_way", (HttpRequest request) => AddJoinWayAsync(request, rejected));
+        app.MapPost("/cgi-bin/externalcontact/groupchat/get_join_way", (HttpRequest request) => GetJoinWayAsync(request, rejected));
+        app.MapPost("/cgi-bin/externalcontact/groupchat/get", (HttpRequest request) => GetChatAsync(request, rejected));
+    }
+
+    private static IResult Invalid(string why) => Results.Json(new { errcode = 40058, errmsg = $"invalid parameter: {why}" });
+
+    private async Task<(JsonElement Body, IResult? Rejection)> ReadAsync(HttpRequest request, Func<HttpRequest, IResult?> rejected)
+    {
+        if (rejected(request) is { } rejection)
+            return (default, rejection);
+        var body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body);
+        if (body.ValueKind != JsonValueKind.Object)
+            return (default, Invalid("body must be a JSON object"));
+        Calls.Enqueue((request.Path, body.Clone()));
+        return (body, null);
+    }
+
+    private static string? State(JsonElement body) =>
+        body.TryGetProperty("state", out var state) && state.ValueKind == JsonValueKind.String ? state.GetString() : null;
+
+    private async Task<IResult> AddContactWayAsync(HttpRequest request, Func<HttpRequest, IResult?> rejected)
+    {
+        var (body, rejection) = await ReadAsync(request, rejected);
+        if (rejection is not null)
+            return rejection;
+        // type 1: one member; 2: several. scene 1: 小程序 plugin; 2: QR code (the only scene with a qr_code).
+        var type = body.TryGetProperty("type", out var t) ? t.GetInt32() : 0;
+        var scene = body.TryGetProperty("scene", out var s) ? s.GetInt32() : 0;
+        if (type is not (1 or 2) || scene is not (1 or 2))
+            return Invalid("type and scene must be 1 or 2");
+        if (!body.TryGetProperty("user", out var user) || user.ValueKind != JsonValueKind.Array || user.GetArrayLength() == 0 || (type == 1 && user.GetArrayLength() != 1))
+            return Invalid("user must list one member for type 1, one or more for type 2");
+        if (State(body) is { Length: > 30 })
+            return Invalid("state exceeds 30 characters");
+        var configId = $"cw-{Interlocked.Increment(ref _ways)}";
+        ContactWays[configId] = (user.EnumerateArray().Select(u => u.GetString()!).ToArray(), State(body));
+        return scene == 2
+            ? Results.Json(new { errcode = 0, errmsg = "ok", config_id = configId, qr_code = $"https://wework.qpic.cn/wwpic/contact/{configId}" })
+            : Results.Json(new { errcode = 0, errmsg = "ok", config_id = configId });
+    }
+
+    private async Task<IResult> AddJoinWayAsync(HttpRequest request, Func<HttpRequest, IResult?> rejected)
+    {
+        var (body, rejection) = await ReadAsync(request, rejected);
+        if (rejection is not null)
+            return rejection;
+        // scene 1: 群的小程序插件; 2: 群的二维码插件. chat_id_list: at most 5 groups. state: at most 30 characters.
+        if (!body.TryGetProperty("scene", out var scene) || scene.GetInt32() is not (1 or 2))
+            return Invalid("scene must be 1 or 2");
+        if (!body.TryGetProperty("chat_id_list", out var chats) || chats.ValueKind != JsonValueKind.Array || chats.GetArrayLength() is 0 or > 5)
+            return Invalid("chat_id_list must list 1-5 groups");
+        if (State(body) is { Length: > 30 })
+            return Invalid("state exceeds 30 characters");
+        if (body.TryGetProperty("remark", out var remark) && remark.ValueKind == JsonValueKind.String && remark.GetString()!.Length > 30)
+            return Invalid("remark exceeds 30 characters");
+        var configId = $"jw-{Interlocked.Increment(ref _ways)}";
+        JoinWays[configId] = (chats.EnumerateArray().Select(c => c.GetString()!).ToArray(), State(body));
+        return Results.Json(new { errcode = 0, errmsg = "ok", config_id = configId });
+    }
+
+    private async Task<IResult> GetJoinWayAsync(HttpRequest request, Func<HttpRequest, IResult?> rejected)
+    {
+        var (body, rejection) = await ReadAsync(request, rejected);
+        if (rejection is not null)
+            return rejection;
+        var configId = body.TryGetProperty("config_id", out var id) ? id.GetString() : null;
+        if (configId is null || !JoinWays.TryGetValue(configId, out var way))
+            return Results.Json(new { errcode = 41044, errmsg = "invalid config_id" });
+        return Results.Json(new
+        {
+            errcode = 0, errmsg = "ok",
+            join_way = new
+            {
+                config_id = configId, scene = 2, auto_create_room = 0, chat_id_list = way.Chats, state = way.State,
+                qr_code = $"https://wework.qpic.cn/wwpic/join/{configId}",
+            },
+        });
+    }
+
+    private async Task<IResult> GetChatAsync(HttpRequest request, Func<HttpRequest, IResult?> rejected)
+    {
+        var (body, rejection) = await ReadAsync(request, rejected);
+        if (rejection is not null)
+            return rejection;
+        var chatId = body.TryGetProperty("chat_id", out var id) ? id.GetString() : null;
+        if (chatId is null || !Chats.TryGetValue(chatId, out var members))
+            return Results.Json(new { errcode = 40050, errmsg = "chatid not exist" });
+        return Results.Json(new
+        {
+            errcode = 0, errmsg = "ok",
+            group_chat = new
+            {
+                chat_id = chatId, name = $"群 {chatId}", owner = "xiaomei", create_time = 1_798_000_000L,
+                member_list = members.Select(m => new
+                {
+                    userid = m.UserId, type = m.Type, join_time = 1_798_000_100L, join_scene = m.JoinScene, invitor = new { userid = "xiaomei" },
+                    state = m.State,
+                }).ToList(),
+                admin_list = Array.Empty<object>(),
+            },
+        });
+    }
+}

@@ -49,6 +49,8 @@ public sealed class AdminApiDescriptionTests
             "ListGroupBuys", "CreateGroupBuy", "GetGroupBuy", "UpdateGroupBuy", "GetGroupBuyCounters", "ListBuyGroups", "OpenBuyGroup", "GetBuyGroup", "JoinBuyGroup",
             "ListReferralCampaigns", "CreateReferralCampaign", "GetReferralCampaign", "UpdateReferralCampaign", "JoinReferralCampaign", "ListReferralParticipants",
             "GetReferralParticipant", "ListReferralInvitations", "ReviewReferralInvitation", "ListReferralRewards", "ClaimReferralReward",
+            // Referral posters (docs/fission-posters.md).
+            "SetReferralPosterBackground", "DeleteReferralPosterBackground", "GetReferralPosterBackground", "PreviewReferralPoster", "GetReferralParticipantPoster",
             "ListAssistCampaigns", "CreateAssistCampaign", "GetAssistCampaign", "UpdateAssistCampaign", "GetAssistCounters", "ListAssistRequests",
             "OpenAssistRequest", "GetAssistRequest", "HelpAssistRequest",
             "ListBargains", "CreateBargain", "GetBargain", "UpdateBargain", "GetBargainCounters", "ListBargainSessions", "OpenBargainSession",
