@@ -76,6 +76,7 @@ internal static class PondHost
         services.AddLoyaltyApi(options.RunEngines);
         services.AddActivitiesApi(options.RunEngines);
         services.AddReferralsApi(options.RunEngines);
+        services.AddReferralAnalytics();
 
         configure?.Invoke(services);
 
@@ -116,6 +117,7 @@ internal static class PondHost
         app.MapLoyaltyApi();
         app.MapActivitiesApi();
         app.MapReferralsApi();
+        app.MapReferralAnalyticsApi();
         app.MapActivityFragments();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
