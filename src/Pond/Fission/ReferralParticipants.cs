@@ -23,13 +23,13 @@ internal sealed class ReferralParticipants(Database database, TimeProvider clock
         var campaign = await ReferralCampaigns.GetAsync(connection, null, workspaceId, campaignId);
         if (await FindAsync(connection, null, campaignId, customerId) is { } existing)
             return (existing, false);
-        if (await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM customers WHERE id = @customerId AND workspace_id = @workspaceId",
-                new { customerId, workspaceId }) == 0)
-            throw new NotFoundException($"No customer {customerId} in this workspace.");
         if (!campaign.IsRunning(now))
             throw new ConflictException(campaign.Status != ReferralStatuses.Active
                 ? $"The campaign is {campaign.Status}: participants join while it is active."
                 : now < campaign.StartsAt ? $"The campaign starts at {campaign.StartsAt:O}." : "The campaign has ended.");
+        if (await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM customers WHERE id = @customerId AND workspace_id = @workspaceId",
+                new { customerId, workspaceId }) == 0)
+            throw new NotFoundException($"No customer {customerId} in this workspace.");
         if (campaign.AudienceSegmentId is { } segmentId && await connection.ExecuteScalarAsync<int>(
                 "SELECT COUNT(*) FROM segment_members WHERE segment_id = @segmentId AND customer_id = @customerId", new { segmentId, customerId }) == 0)
             throw new ConflictException($"This customer is not in the campaign's audience ({campaign.AudienceSegmentName}), so they cannot invite.");

@@ -19,11 +19,10 @@ internal sealed class Referrals(Database database, ReferralEngine engine, Audien
         if (campaignId is { } id)
             await ReferralCampaigns.GetAsync(connection, null, workspaceId, id);
         return (await connection.QueryAsync<ReferralInvitation>(
-            """
+            $"""
             SELECT i.*, a.display_name AS inviter_name, b.display_name AS invitee_name
             FROM referral_invitations i LEFT JOIN customers a ON a.id = i.inviter_customer_id LEFT JOIN customers b ON b.id = i.invitee_customer_id
-            WHERE i.workspace_id = @workspaceId AND (@campaignId IS NULL OR i.campaign_id = @campaignId) AND (@state IS NULL OR i.state = @state)
-              AND (@participantId IS NULL OR i.participant_id = @participantId)
+            WHERE i.workspace_id = @workspaceId{Filters(("i.campaign_id", "campaignId", campaignId), ("i.state", "state", state), ("i.participant_id", "participantId", participantId))}
             ORDER BY i.invited_at DESC, i.id DESC LIMIT @limit OFFSET @offset
             """, new { workspaceId, campaignId, state, participantId, limit, offset })).AsList();
     }
@@ -40,11 +39,10 @@ internal sealed class Referrals(Database database, ReferralEngine engine, Audien
     {
         await using var connection = await database.OpenAsync();
         var rows = await connection.QueryAsync<RewardListRow>(
-            """
+            $"""
             SELECT r.*, c.display_name AS customer_name, k.code AS coupon_code
             FROM referral_rewards r LEFT JOIN customers c ON c.id = r.customer_id LEFT JOIN coupons k ON k.id = r.coupon_id
-            WHERE r.workspace_id = @workspaceId AND (@campaignId IS NULL OR r.campaign_id = @campaignId) AND (@customerId IS NULL OR r.customer_id = @customerId)
-              AND (@state IS NULL OR r.state = @state) AND (@rewardId IS NULL OR r.id = @rewardId)
+            WHERE r.workspace_id = @workspaceId{Filters(("r.campaign_id", "campaignId", campaignId), ("r.customer_id", "customerId", customerId), ("r.state", "state", state), ("r.id", "rewardId", rewardId))}
             ORDER BY r.created_at DESC, r.id DESC LIMIT @limit OFFSET @offset
             """, new { workspaceId, campaignId, customerId, state, rewardId, limit, offset });
         return rows.Select(r => r.ToReward()).ToList();
@@ -89,6 +87,10 @@ internal sealed class Referrals(Database database, ReferralEngine engine, Audien
             WHERE i.id = @invitationId AND i.workspace_id = @workspaceId
             """, new { invitationId, workspaceId });
     }
+
+    /// <summary>" AND column = @parameter" for each filter given (PostgreSQL cannot type a NULL parameter in "@p IS NULL OR …").</summary>
+    private static string Filters(params (string Column, string Parameter, object? Value)[] filters) =>
+        string.Concat(filters.Where(f => f.Value is not null).Select(f => $" AND {f.Column} = @{f.Parameter}"));
 
     /// <summary>Runs engine work in its own write transaction and tells the audience engine who changed.</summary>
     private async Task WriteAsync(Guid workspaceId, Func<ReferralWork, Task> action)
