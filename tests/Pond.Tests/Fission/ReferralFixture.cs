@@ -5,6 +5,7 @@ using Pond.Channels;
 using Pond.Customers;
 using Pond.Fission;
 using Pond.Server.Channels;
+using Pond.Staff;
 using Pond.Server.Fission;
 using Pond.Tests.Customers;
 using Pond.Tests.Infrastructure;
@@ -55,7 +56,7 @@ internal sealed class ReferralFixture
         var accounts = new List<Guid>();
         foreach (var (name, userId) in new[] { ("小美", "xiaomei"), ("阿杰", "ajie") })
         {
-            var member = await (await admin.PostAsJsonAsync("/api/staff", new { name, wecomUserId = userId })).ReadAsync<Pond.Staff.StaffMember>(HttpStatusCode.Created);
+            var member = await (await admin.PostAsJsonAsync("/api/staff", new { name, wecomUserId = userId })).ReadAsync<StaffMember>(HttpStatusCode.Created);
             accounts.Add((await (await admin.PostAsJsonAsync("/api/carriers", new
             {
                 kind = CarrierKinds.WecomAccount, name = $"{name}的企业微信", externalId = userId, ownerStaffId = member.Id, contactUrl = $"https://work.weixin.qq.com/ca/{userId}",
