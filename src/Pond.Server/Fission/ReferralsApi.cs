@@ -18,6 +18,7 @@ internal static class ReferralsApi
     public static IEndpointRouteBuilder MapReferralsApi(this IEndpointRouteBuilder routes)
     {
         var api = routes.MapGroup("/api/referrals").WithTags("Referrals").RequireAuthorization(Policies.Read)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .NotForStaffRole("Referral campaigns range over every customer");
         api.MapGet("/campaigns", ListReferralCampaigns).WithName("ListReferralCampaigns").WithSummary("Referral campaigns, latest start first, with participants and successes.");
         api.MapPost("/campaigns", CreateReferralCampaign).WithName("CreateReferralCampaign").RequireAuthorization(Policies.Operate)

@@ -47,6 +47,8 @@ public sealed class AdminApiDescriptionTests
             "ListFlashSales", "CreateFlashSale", "GetFlashSale", "UpdateFlashSale", "GetFlashSaleCounters", "AttemptFlashSale",
             "ListFlashReservations", "GetFlashReservation", "PayFlashReservation", "CancelFlashReservation",
             "ListGroupBuys", "CreateGroupBuy", "GetGroupBuy", "UpdateGroupBuy", "GetGroupBuyCounters", "ListBuyGroups", "OpenBuyGroup", "GetBuyGroup", "JoinBuyGroup",
+            "ListReferralCampaigns", "CreateReferralCampaign", "GetReferralCampaign", "UpdateReferralCampaign", "JoinReferralCampaign", "ListReferralParticipants",
+            "GetReferralParticipant", "ListReferralInvitations", "ReviewReferralInvitation", "ListReferralRewards", "ClaimReferralReward",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
