@@ -83,7 +83,7 @@ public sealed class ReferralAnalyticsTests
         var tree = await fixture.Admin.GetAsync<ReferralTree>($"/api/referrals/participants/{fixture.Participants["A"].Id}/tree");
 
         tree.CampaignId.ShouldBe(fixture.CampaignId);
-        tree.Root.CustomerId.ShouldBe(fixture.Customers["A"]);
+        (tree.Root.CustomerId, tree.Root.CustomerName).ShouldBe((fixture.Customers["A"], "安琪"));
         (tree.Root.Generation, tree.Root.Successes, tree.Root.Invitations, tree.Root.PosterViews).ShouldBe((1, 2, 5, 6));
         // A's five invitations in the order they came: a1 a2 a3 (revoked) A (self) a4 (held).
         tree.Root.Invitees.Select(i => (i.CustomerId, i.State)).ShouldBe([

@@ -47,6 +47,13 @@ internal sealed class ReferralFixture
     /// <summary>a4's invitation, held for review.</summary>
     public required Guid HeldInvitationId { get; init; }
 
+    /// <summary>The people of the fixture by their letter, with the names the console shows.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Names = new Dictionary<string, string>
+    {
+        ["A"] = "安琪", ["B"] = "白露", ["C"] = "陈晨", ["D"] = "丁一", ["E"] = "鄂然", ["a1"] = "林小溪", ["a2"] = "周末", ["a3"] = "吴桐", ["a4"] = "郑好",
+        ["b1"] = "王芳", ["a1x"] = "赵雪", ["a1y"] = "钱多多", ["a1x1"] = "孙悦",
+    };
+
     public static async Task<ReferralFixture> BuildAsync(TestWorkspace workspace)
     {
         var server = workspace.Server;
@@ -160,6 +167,21 @@ internal sealed class ReferralFixture
         await server.ProcessAsync();
         foreach (var name in new[] { "a2", "a3", "a4", "b1", "a1y", "a1x1" })
             await CustomerAsync(name);
+
+        // Names for the console (the WeCom callbacks carry none): identify calls that resolve by the external user id.
+        using (var tracking = workspace.TrackingClient())
+        {
+            await tracking.SendOkAsync("/v1/batch", new
+            {
+                batch = Names.Select(n => new
+                {
+                    type = "identify", anonymousId = "fixture-wm" + n.Key, messageId = "fixture-name-" + n.Key, timestamp = IngestionKit.Iso(DateTimeOffset.UtcNow),
+                    traits = new Dictionary<string, string> { ["name"] = n.Value, ["wecom_external_userid"] = "wm" + n.Key },
+                }).ToArray(),
+            });
+        }
+
+        await server.ProcessAsync();
 
         var held = await admin.GetAsync<List<ReferralInvitation>>($"/api/referrals/invitations?campaignId={campaign.Id}&state=review");
         return new ReferralFixture
