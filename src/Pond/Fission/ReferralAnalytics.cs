@@ -170,7 +170,7 @@ internal sealed class ReferralAnalytics(Database database, TimeProvider clock)
             SELECT i.id, i.campaign_id, rc.name AS campaign_name, i.participant_id, i.inviter_customer_id, a.display_name AS inviter_name,
                 i.invitee_customer_id, b.display_name AS invitee_name, i.reason, i.is_new, i.invited_at,
                 (SELECT COUNT(*) FROM referral_invitations o WHERE o.participant_id = i.participant_id AND o.invited_at <= i.invited_at
-                    AND o.invited_at > i.invited_at - 3600000 AND o.id <> i.id) AS inviter_last_hour
+                    AND o.invited_at > i.invited_at - 3600000 AND o.id <> i.id AND o.state <> 'rejected') AS inviter_last_hour
             FROM referral_invitations i JOIN referral_campaigns rc ON rc.id = i.campaign_id
                 LEFT JOIN customers a ON a.id = i.inviter_customer_id LEFT JOIN customers b ON b.id = i.invitee_customer_id
             WHERE i.workspace_id = @workspaceId AND i.state = 'review'{(campaignId is null ? "" : " AND i.campaign_id = @campaignId")}

@@ -136,6 +136,6 @@ public sealed class ReviewQueueItem
     public string? Reason { get; init; }
     public bool IsNew { get; init; }
     public DateTimeOffset InvitedAt { get; init; }
-    /// <summary>The inviter's invitations in the hour before this one: what tripped the velocity limit.</summary>
+    /// <summary>The inviter's invitations in the hour before this one (rejected ones aside, as the velocity limit counts them).</summary>
     public int InviterLastHour { get; init; }
 }

@@ -122,8 +122,8 @@ public sealed class ReferralAnalyticsTests
         var item = queue.ShouldHaveSingleItem();
         (item.Id, item.CampaignId, item.CampaignName, item.InviterCustomerId, item.InviteeCustomerId, item.Reason)
             .ShouldBe((fixture.HeldInvitationId, fixture.CampaignId, "冬季老带新", fixture.Customers["A"], fixture.Customers["a4"], InvitationReasons.Velocity));
-        // a1, a2, a3 (and the self-invite) came within the hour before a4.
-        item.InviterLastHour.ShouldBe(4);
+        // a1, a2, a3 came within the hour before a4 (the rejected self-invite does not count, as for the velocity limit).
+        item.InviterLastHour.ShouldBe(3);
         (await fixture.Admin.GetAsync("/api/referrals/review-queue?limit=0")).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
 
         (await fixture.Admin.PostAsJsonAsync($"/api/referrals/invitations/{fixture.HeldInvitationId}/review", new { decision = "reject" })).StatusCode.ShouldBe(HttpStatusCode.OK);
