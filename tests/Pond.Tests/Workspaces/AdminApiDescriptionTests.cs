@@ -49,6 +49,7 @@ public sealed class AdminApiDescriptionTests
             "ListGroupBuys", "CreateGroupBuy", "GetGroupBuy", "UpdateGroupBuy", "GetGroupBuyCounters", "ListBuyGroups", "OpenBuyGroup", "GetBuyGroup", "JoinBuyGroup",
             "ListReferralCampaigns", "CreateReferralCampaign", "GetReferralCampaign", "UpdateReferralCampaign", "JoinReferralCampaign", "ListReferralParticipants",
             "GetReferralParticipant", "ListReferralInvitations", "ReviewReferralInvitation", "ListReferralRewards", "ClaimReferralReward",
+            "GetReferralAnalytics", "GetReferralTree", "ListReferralReviewQueue",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
