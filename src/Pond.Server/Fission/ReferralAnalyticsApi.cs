@@ -23,7 +23,8 @@ internal static class ReferralAnalyticsApi
     public static IEndpointRouteBuilder MapReferralAnalyticsApi(this IEndpointRouteBuilder routes)
     {
         var api = routes.MapGroup("/api/referrals").WithTags("Referrals").RequireAuthorization(Policies.Read)
-            .NotForStaffRole("Referral campaigns range over every customer");
+            .NotForStaffRole("Referral campaigns range over every customer")
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapGet("/campaigns/{id:guid}/analytics", GetReferralAnalytics).WithName("GetReferralAnalytics")
             .WithSummary("A campaign's figures: participants (seeds), poster views, invitations, successes, new customers, K-factor, fission rate, generations, ladder completion, reward cost per new customer, revoked, held, rejected by reason, daily series.")
             .ProducesProblem(StatusCodes.Status404NotFound);
