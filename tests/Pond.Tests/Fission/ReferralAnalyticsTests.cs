@@ -114,6 +114,34 @@ public sealed class ReferralAnalyticsTests
 
     [Theory]
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task Tree_DeeperThanTheBound_StopsSixGenerationsBelow_AndCountsWhatItLeftOut(DbEngine engine)
+    {
+        await using var server = await IngestionKit.StartAsync(engine);
+        // C0 → C1 → … → C8: eight invitations, each invitee but the last joining to invite the next (generations 1 to 8).
+        var (root, customers) = await ReferralFixture.ChainAsync(server.Workspace, 8);
+        var tree = await server.Workspace.AdminClient().GetAsync<ReferralTree>($"/api/referrals/participants/{root}/tree");
+
+        // Shown: C1 … C6 (six generations below C0); C6's invitee C7 is cut and counted on C6's node.
+        (tree.Shown, tree.Truncated).ShouldBe((ReferralTree.MaxDepth, true));
+        var node = tree.Root;
+        for (var depth = 1; depth <= ReferralTree.MaxDepth; depth++)
+        {
+            node.Omitted.ShouldBe(0);
+            var invitee = node.Invitees.ShouldHaveSingleItem();
+            invitee.CustomerId.ShouldBe(customers[depth]);
+            node = invitee.Participant.ShouldNotBeNull();
+        }
+
+        (node.Generation, node.Invitees.Count, node.Omitted).ShouldBe((ReferralTree.MaxDepth + 1, 0, 1));
+        var figures = await server.Workspace.AdminClient().GetAsync<ReferralCampaignAnalytics>($"/api/referrals/campaigns/{tree.CampaignId}/analytics");
+        (figures.Depth, figures.Participants, figures.SeedParticipants, figures.Successful).ShouldBe((8, 8, 1, 8));
+        figures.Generations.ShouldAllBe(g => g.Participants == 1 && g.Successful == 1);
+        // K = 8 successes / 8 participants; fission rate = 8 new customers / 1 seed.
+        (figures.KFactor, figures.FissionRate, figures.Conversion).ShouldBe((1.0, 8.0, null));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task ReviewQueue_ListsHeldInvitationsAcrossCampaigns_AndEmptiesAsTheyAreDecided(DbEngine engine)
     {
         await using var server = await IngestionKit.StartAsync(engine);

@@ -54,9 +54,9 @@ internal sealed class ReferralFixture
         ["b1"] = "王芳", ["a1x"] = "赵雪", ["a1y"] = "钱多多", ["a1x1"] = "孙悦",
     };
 
-    public static async Task<ReferralFixture> BuildAsync(TestWorkspace workspace)
+    /// <summary>WeCom connected, 小美 and 阿杰 on a staff live code, and the campaign (¥5 for invitees; 2 → gift ¥15, 3 → ¥10 credit).</summary>
+    private static async Task<(HttpClient Admin, WeComCallbackBuilder WeCom, LiveCodeView Code, ReferralCampaign Campaign)> SetUpAsync(TestWorkspace workspace, int? velocityPerHour)
     {
-        var server = workspace.Server;
         var admin = workspace.AdminClient();
         var wecom = new WeComCallbackBuilder(CorpId, Token, EncodingAesKey);
         (await admin.PutAsJsonAsync("/api/connections/wecom", new { corpId = CorpId, token = Token, encodingAesKey = EncodingAesKey })).StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -89,9 +89,61 @@ internal sealed class ReferralFixture
                 new { threshold = 2, reward = new { kind = RewardKinds.Gift, gift = "帆布托特包", cost = 15m } },
                 new { threshold = 3, reward = new { kind = RewardKinds.Credit, credit = 10m } },
             },
-            velocityPerHour = 3,
+            velocityPerHour,
         })).ReadAsync<ReferralCampaign>(HttpStatusCode.Created);
 
+        return (admin, wecom, code, campaign);
+    }
+
+    /// <summary>
+    /// A chain: seed C0 invites C1, who joins and invites C2, … down to C<paramref name="length"/> (who does not join).
+    /// Returns the seed's participant id and the customers C0…Cn.
+    /// </summary>
+    public static async Task<(Guid Root, List<Guid> Customers)> ChainAsync(TestWorkspace workspace, int length)
+    {
+        var server = workspace.Server;
+        var (admin, wecom, code, campaign) = await SetUpAsync(workspace, velocityPerHour: null);
+        var at = DateTimeOffset.UtcNow.AddMinutes(-100);
+        async Task CallbackAsync(string xml)
+        {
+            var signed = wecom.Sign(xml, DateTimeOffset.UtcNow);
+            using var client = server.Client();
+            using var response = await client.PostAsync($"/hooks/wecom/{workspace.Id}?{signed.Query}", new StringContent(signed.Body, Encoding.UTF8, "text/xml"));
+            response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        }
+
+        await CallbackAsync(wecom.AddExternalContact("ajie", "wmC0", at, code.Code.State));
+        await server.ProcessAsync();
+        var customers = new List<Guid>();
+        Guid root = default;
+        string? state = null;
+        for (var i = 0; i <= length; i++)
+        {
+            if (state is not null)
+            {
+                at = at.AddMinutes(2);
+                await CallbackAsync(wecom.AddExternalContact("xiaomei", $"wmC{i}", at, state));
+                await server.ProcessAsync();
+            }
+
+            customers.Add((await server.CustomerOfAsync(workspace.Id, IdentityKinds.WecomExternalUserId, $"wmC{i}")).ShouldNotBeNull());
+            if (i == length)
+                break;
+            var joined = await (await admin.PostAsJsonAsync($"/api/referrals/campaigns/{campaign.Id}/participants", new { customerId = customers[^1] }))
+                .ReadAsync<ReferralsApi.ParticipantView>(HttpStatusCode.Created);
+            joined.Generation.ShouldBe(i + 1);
+            root = i == 0 ? joined.Id : root;
+            state = joined.State;
+        }
+
+        return (root, customers);
+    }
+
+    public static async Task<ReferralFixture> BuildAsync(TestWorkspace workspace)
+    {
+        var server = workspace.Server;
+        var (admin, wecom, code, campaign) = await SetUpAsync(workspace, velocityPerHour: 3);
+        var now = DateTimeOffset.UtcNow;
         var at = now.AddMinutes(-150);
         async Task CallbackAsync(string xml)
         {
