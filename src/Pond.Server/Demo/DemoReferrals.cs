@@ -120,7 +120,7 @@ internal static class DemoReferrals
         // Some invitees share their own poster a day or three after they came: generations 2 and 3.
         for (var (depth, share) = (2, 0.16); depth <= 3; depth++, share = 0.22)
         {
-            var sharers = invitees.Where(i => random.NextDouble() < share && i.At < now.AddDays(-3)).ToList();
+            var sharers = invitees.Where(i => random.NextDouble() < share && i.State == InvitationStates.Succeeded && i.At < now.AddDays(-3)).ToList();
             generation = [];
             foreach (var sharer in sharers)
             {
@@ -170,7 +170,7 @@ internal static class DemoReferrals
 
     private sealed record Sharer(Guid CampaignId, ReferralParticipant Participant, string? External, int Generation, DateTimeOffset From);
 
-    private sealed record Invitee(Guid CampaignId, Guid CustomerId, string External, DateTimeOffset At);
+    private sealed record Invitee(Guid CampaignId, Guid CustomerId, string External, DateTimeOffset At, string? State = null);
 
     private sealed class Simulation(Database database, Guid workspaceId, DateTimeOffset now, Random random, ReferralVisits visits, EventLogWriter log, EventProcessor processor, Counter counter)
     {
@@ -209,7 +209,7 @@ internal static class DemoReferrals
         }
 
         /// <summary>
-        /// Each sharer's poster is viewed (most share a little, a few a lot) and about a third of the views become an add
+        /// Each sharer's poster is viewed (most share a little, a few a lot) and about one view in five becomes an add
         /// through their state; <paramref name="bursts"/> eager sharers bring nine friends within the hour. Returns the invitees.
         /// </summary>
         public async Task<List<Invitee>> SpreadAsync(Guid campaignId, string account, List<Sharer> sharers, DateTimeOffset until, double intensity, int bursts)
@@ -228,7 +228,7 @@ internal static class DemoReferrals
                         continue;
                     if (await visits.RecordAsync(sharer.Participant, $"demo-visitor-{random.NextInt64():x}", at))
                         counter.Views++;
-                    if (random.NextDouble() < 0.34)
+                    if (random.NextDouble() < 0.2)
                         added.Add((sharer, NewExternal(), at.AddMinutes(2 + random.Next(40))));
                 }
 
@@ -302,8 +302,11 @@ internal static class DemoReferrals
                 var customerId = await connection.ExecuteScalarAsync<Guid?>(
                     "SELECT customer_id FROM identities WHERE workspace_id = @workspaceId AND kind = 'wecom_external_userid' AND value = @value",
                     new { workspaceId, value = invitee.External });
-                if (customerId is { } id)
-                    found.Add(invitee with { CustomerId = id });
+                if (customerId is not { } id)
+                    continue;
+                var state = await connection.ExecuteScalarAsync<string?>(
+                    "SELECT state FROM referral_invitations WHERE campaign_id = @campaignId AND invitee_customer_id = @id", new { campaignId = invitee.CampaignId, id });
+                found.Add(invitee with { CustomerId = id, State = state });
             }
 
             return found;

@@ -87,4 +87,29 @@ public sealed class ReferralInsightPagesTests(BrowserFixture fixture)
         await Expect(page.GetByTestId("review-empty")).ToHaveTextAsync("Nothing waits for review.");
         await ConsoleSteps.ScreenshotAsync(fixture, page, "fission-review.en");
     }
+
+    [Fact]
+    public async Task DemoCampaign_LooksAlive_OnTheDashboardAndInTheReviewQueue()
+    {
+        var workspace = await fixture.Server.CreateWorkspaceAsync("referral-demo");
+        await DemoReferralsTests.SmallBrandAsync(workspace, customers: 450);
+        var demo = await Pond.Server.Demo.DemoReferrals.SetUpAsync(fixture.Server.App.Services, workspace.Id);
+        var page = await fixture.NewPageAsync();
+        await ConsoleSteps.SignInAndLandOnHomeAsync(page, workspace.OwnerEmail, Pond.Tests.Infrastructure.PondServer.OwnerPassword);
+
+        await page.GotoAsync($"/fission/referrals/{demo.RunningCampaignId}/dashboard");
+        await Expect(page.GetByTestId("dashboard-title")).ToHaveTextAsync("冬季焕新 · 老带新");
+        await Expect(page.GetByTestId("generation-row")).ToHaveCountAsync(3);
+        await Expect(page.GetByTestId("daily-chart")).ToHaveAttributeAsync("data-rendered", "true");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "fission-dashboard-demo.zh-CN");
+        await page.GetByTestId("tree-link").First.ClickAsync();
+        await Expect(page.GetByTestId("tree-invitee").First).ToBeVisibleAsync();
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "fission-tree-demo.zh-CN");
+        await page.GotoAsync("/fission/review");
+        await Expect(page.GetByTestId("review-row").First).ToBeVisibleAsync();
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "fission-review-demo.zh-CN");
+        await page.GetByRole(AriaRole.Button, new() { Name = "EN" }).ClickAsync();
+        await Expect(page.GetByTestId("review-table")).ToContainTextAsync("Too many invitations too fast");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "fission-review-demo.en");
+    }
 }

@@ -15,13 +15,11 @@ namespace Pond.Tests.Fission;
 
 public sealed class DemoReferralsTests
 {
-    [Theory]
-    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
-    public async Task DemoStep_OnASmallBrand_MakesCampaignsWithGenerationsRevocationsAndAReviewQueue(DbEngine engine)
+    /// <summary>A small brand: two shopping guides on a staff live code, and customers (90) who are WeCom friends.</summary>
+    internal static async Task SmallBrandAsync(TestWorkspace workspace, int customers = 90)
     {
-        await using var server = await IngestionKit.StartAsync(engine);
-        var admin = server.Workspace.AdminClient();
-        // A small brand: two shopping guides on a staff live code, and 90 customers who are WeCom friends.
+        var server = workspace.Server;
+        var admin = workspace.AdminClient();
         var accounts = new List<Guid>();
         foreach (var (name, userId) in new[] { ("小美", "xiaomei"), ("阿杰", "ajie") })
         {
@@ -35,19 +33,28 @@ public sealed class DemoReferralsTests
         {
             channelId = channel.Id, kind = LiveCodeKinds.Staff, name = "门店海报码", strategy = RoutingStrategies.RoundRobin, members = accounts.Select(a => new { carrierId = a }).ToArray(),
         })).ReadAsync<LiveCodeView>(HttpStatusCode.Created);
-        using (var tracking = server.Workspace.TrackingClient())
+        using (var tracking = workspace.TrackingClient())
         {
             await tracking.SendOkAsync("/v1/batch", new
             {
-                batch = Enumerable.Range(0, 90).Select(i => new
+                batch = Enumerable.Range(0, customers).Select(i => new
                 {
                     type = "identify", anonymousId = $"shopper-{i}", messageId = $"shopper-{i}", timestamp = IngestionKit.Iso(DateTimeOffset.UtcNow.AddDays(-90)),
-                    traits = new Dictionary<string, string> { ["name"] = $"会员{i:00}", ["wecom_external_userid"] = $"wmShopper{i:00}" },
+                    traits = new Dictionary<string, string> { ["name"] = $"会员{i:000}", ["wecom_external_userid"] = $"wmShopper{i:000}" },
                 }).ToArray(),
             });
         }
 
         await server.ProcessAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task DemoStep_OnASmallBrand_MakesCampaignsWithGenerationsRevocationsAndAReviewQueue(DbEngine engine)
+    {
+        await using var server = await IngestionKit.StartAsync(engine);
+        var admin = server.Workspace.AdminClient();
+        await SmallBrandAsync(server.Workspace);
 
         // As `pond demo` runs it: the CLI's services (no web host, no event processor of their own) on the same database.
         DemoReferrals.Result result;
