@@ -5,6 +5,8 @@ using Pond.Storage;
 using Pond.Tests.Customers;
 using Pond.Tests.Infrastructure;
 using Pond.Tests.Ingestion;
+using Pond.Tests.Workspaces;
+using Pond.Workspaces;
 
 namespace Pond.Tests.Fission;
 
@@ -159,5 +161,31 @@ public sealed class ReferralAnalyticsTests
         var figures = await fixture.Admin.GetAsync<ReferralCampaignAnalytics>($"/api/referrals/campaigns/{fixture.CampaignId}/analytics");
         figures.RejectedByReason[InvitationReasons.Reviewer].ShouldBe(1);
         figures.Successful.ShouldBe(6);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task Roles_StaffAreKeptOut_AnalystsReadWithoutDeciding_OperatorsDecide(DbEngine engine)
+    {
+        await using var server = await PondServer.StartAsync(engine, TestSignIn.Configure, runEngines: false);
+        var fixture = await ReferralFixture.BuildAsync(server.Workspace);
+        var staffId = (await fixture.Admin.GetAsync<List<Pond.Staff.StaffMember>>("/api/staff"))[0].Id;
+
+        var guide = await server.Workspace.MemberClientAsync(Roles.Staff, staffId);
+        foreach (var path in new[] { $"/api/referrals/campaigns/{fixture.CampaignId}/analytics", $"/api/referrals/participants/{fixture.Participants["A"].Id}/tree", "/api/referrals/review-queue" })
+            (await guide.GetAsync(path)).StatusCode.ShouldBe(HttpStatusCode.Forbidden, path);
+        var notice = await guide.PageAsync($"/fission/referrals/{fixture.CampaignId}/dashboard");
+        notice.ShouldContain("data-testid=\"staff-role-notice\"");
+        notice.ShouldNotContain("data-testid=\"stat-k-factor\"");
+
+        var analyst = await server.Workspace.MemberClientAsync(Roles.Analyst);
+        (await analyst.PageAsync($"/fission/referrals/{fixture.CampaignId}/dashboard")).ShouldContain("data-testid=\"stat-k-factor\">0.86<");
+        var queue = await analyst.PageAsync("/fission/review");
+        queue.ShouldContain("data-testid=\"review-row\"");
+        queue.ShouldNotContain("data-testid=\"review-approve\"");
+        (await analyst.PostAsJsonAsync($"/api/referrals/invitations/{fixture.HeldInvitationId}/review", new { decision = "approve" })).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+
+        var operatorClient = await server.Workspace.MemberClientAsync(Roles.Operator);
+        (await operatorClient.PageAsync("/fission/review")).ShouldContain("data-testid=\"review-approve\"");
     }
 }
