@@ -9,7 +9,8 @@ namespace Pond.Bench;
 /// `-- callbacks [--events N] [--senders N]`, `-- import [--rows 1000000] [--apply true|false]`, `-- scores [--engine …] [--customers N]`,
 /// `-- audience [--customers N] [--events N] [--runs N] [--apply N]`, `-- coupons [--engine …] [--coupons N] [--clients N]`,
 /// `-- points [--engine …] [--requests N] [--clients N]`,
-/// or `-- flashsale [--engine sqlite|postgres|both] [--attempts N] [--clients N] [--stock N] [--customers N]`.
+/// `-- flashsale [--engine sqlite|postgres|both] [--attempts N] [--clients N] [--stock N] [--customers N]`,
+/// or `-- referrals [--engine sqlite|postgres|both] [--adds N] [--participants N]`.
 /// </summary>
 internal static class BenchCli
 {
@@ -29,9 +30,11 @@ internal static class BenchCli
             return await PointsAsync(args);
         if (args.Length > 0 && args[0] == "flashsale")
             return await FlashSaleAsync(args);
+        if (args.Length > 0 && args[0] == "referrals")
+            return await ReferralsAsync(args);
         if (args.Length == 0 || args[0] != "ingest")
         {
-            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000] | coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32] | points [--engine sqlite|postgres|both] [--requests 10000] [--clients 64] | flashsale [--engine sqlite|postgres|both] [--attempts 20000] [--clients 64] [--stock 5000] [--customers 20000]");
+            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000] | coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32] | points [--engine sqlite|postgres|both] [--requests 10000] [--clients 64] | flashsale [--engine sqlite|postgres|both] [--attempts 20000] [--clients 64] [--stock 5000] [--customers 20000] | referrals [--engine sqlite|postgres|both] [--adds 20000] [--participants 1000]");
             return 2;
         }
 
@@ -138,6 +141,31 @@ internal static class BenchCli
         Console.WriteLine();
         Console.WriteLine(Loyalty.PointsBench.Table(settings, results));
         return results.All(r => r.BooksBalanced) ? 0 : 1;
+    }
+
+    /// <summary>`referrals [--engine sqlite|postgres|both] [--adds 20000] [--participants 1000] [--senders 8]`</summary>
+    private static async Task<int> ReferralsAsync(string[] args)
+    {
+        var settings = new Fission.ReferralBench.Settings();
+        var engine = "both";
+        for (var i = 1; i + 1 < args.Length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--engine": engine = args[i + 1]; break;
+                case "--adds": settings = settings with { Adds = int.Parse(args[i + 1], CultureInfo.InvariantCulture) }; break;
+                case "--participants": settings = settings with { Participants = int.Parse(args[i + 1], CultureInfo.InvariantCulture) }; break;
+                case "--senders": settings = settings with { Senders = int.Parse(args[i + 1], CultureInfo.InvariantCulture) }; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}.");
+            }
+        }
+
+        var results = new List<Fission.ReferralBench.Result>();
+        foreach (var e in Engines(engine))
+            results.Add(await Fission.ReferralBench.RunAsync(e, settings));
+        Console.WriteLine();
+        Console.WriteLine(Fission.ReferralBench.Table(settings, results));
+        return results.All(r => r.Consistent) ? 0 : 1;
     }
 
     private static async Task<int> CallbacksAsync(string[] args)

@@ -148,15 +148,15 @@ internal static class CallbackBench
         }));
     }
 
-    private const string CorpId = "wwBench";
-    private const string Token = "BenchToken";
-    private const string AesKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
-    private static readonly string[] UserIds = ["guide01", "guide02", "guide03"];
+    internal const string CorpId = "wwBench";
+    internal const string Token = "BenchToken";
+    internal const string AesKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
+    internal static readonly string[] UserIds = ["guide01", "guide02", "guide03"];
 
-    private sealed record BenchWorkspace(Guid Id, string State);
+    internal sealed record BenchWorkspace(Guid Id, string State, Guid CodeId);
 
     /// <summary>A workspace with WeCom connected, three staff accounts and a round-robin live code with tags and a welcome message.</summary>
-    private static async Task<BenchWorkspace> SetUpAsync(IServiceProvider services, string slug)
+    internal static async Task<BenchWorkspace> SetUpAsync(IServiceProvider services, string slug)
     {
         var workspace = await services.GetRequiredService<WorkspaceService>().CreateWorkspaceAsync(slug, slug);
         await services.GetRequiredService<WeComConnections>().SaveAsync(workspace.Id, new WeComConnectionInput { CorpId = CorpId, Token = Token, EncodingAesKey = AesKey }, "bench");
@@ -178,6 +178,6 @@ internal static class CallbackBench
         {
             ChannelId = channel.Id, Name = "包裹卡", Members = members, WelcomeText = "你好 {nickname}，我是{staff}",
         }, "bench");
-        return new BenchWorkspace(workspace.Id, code.State);
+        return new BenchWorkspace(workspace.Id, code.State, code.Id);
     }
 }

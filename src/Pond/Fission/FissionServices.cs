@@ -17,6 +17,7 @@ public static class FissionServices
         services.TryAddSingleton<ReferralParticipants>();
         services.TryAddSingleton<Referrals>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOrderEffect, ReferralOrderEffect>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Customers.ICustomerMergeParticipant, ReferralMergeParticipant>());
         return services;
     }
 

@@ -36,9 +36,10 @@ internal sealed class ReferralCampaigns(Database database, AuditLog audit, TimeP
     internal static async Task<ReferralCampaign> GetAsync(DbConnection connection, DbTransaction? transaction, Guid workspaceId, Guid id) =>
         await FindAsync(connection, transaction, workspaceId, id) ?? throw new NotFoundException($"No referral campaign {id} in this workspace.");
 
-    internal static async Task<ReferralCampaign?> FindAsync(DbConnection connection, DbTransaction? transaction, Guid workspaceId, Guid id)
+    /// <summary>One campaign; <paramref name="counted"/> false leaves out the participant and success counts (the engine's reads).</summary>
+    internal static async Task<ReferralCampaign?> FindAsync(DbConnection connection, DbTransaction? transaction, Guid workspaceId, Guid id, bool counted = true)
     {
-        var row = await connection.QuerySingleOrDefaultAsync<CampaignRow>($"{Select} WHERE c.id = @id AND c.workspace_id = @workspaceId",
+        var row = await connection.QuerySingleOrDefaultAsync<CampaignRow>($"{(counted ? Select : EngineSelect)} WHERE c.id = @id AND c.workspace_id = @workspaceId",
             new { id, workspaceId }, transaction);
         if (row is null)
             return null;
@@ -307,6 +308,17 @@ internal sealed class ReferralCampaigns(Database database, AuditLog audit, TimeP
             (SELECT COUNT(*) FROM referral_participants p WHERE p.campaign_id = c.id) AS participants,
             (SELECT COUNT(*) FROM referral_invitations i WHERE i.campaign_id = c.id AND i.state = 'succeeded') AS successes
         FROM referral_campaigns c
+        """ + " " + Joins;
+
+    /// <summary>The campaign without its counts, for the engine, which reads it on every invitation.</summary>
+    private const string EngineSelect =
+        """
+        SELECT c.*, l.name AS live_code_name, g.name AS audience_segment_name, t.name AS invitee_template_name
+        FROM referral_campaigns c
+        """ + " " + Joins;
+
+    private const string Joins =
+        """
         LEFT JOIN live_codes l ON l.id = c.live_code_id
         LEFT JOIN segments g ON g.id = c.audience_segment_id
         LEFT JOIN coupon_templates t ON t.id = c.invitee_reward_template_id

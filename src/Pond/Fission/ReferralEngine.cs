@@ -29,7 +29,7 @@ public sealed class ReferralEngine(PointsBook points, ILogger<ReferralEngine> lo
         var participant = await ReferralParticipants.FindByCodeAsync(connection, transaction, inviteCode);
         if (participant is null)
             return;
-        var campaign = await ReferralCampaigns.FindAsync(connection, transaction, work.WorkspaceId, participant.CampaignId);
+        var campaign = await ReferralCampaigns.FindAsync(connection, transaction, work.WorkspaceId, participant.CampaignId, counted: false);
         if (campaign is null)
             return;
         var viaGroup = carrierKind == Customers.CarrierKinds.GroupChat;
@@ -81,28 +81,39 @@ public sealed class ReferralEngine(PointsBook points, ILogger<ReferralEngine> lo
             """, new { inviteeId, carrierId }, transaction)).AsList();
         foreach (var invitation in open.Where(i => occurredAt - i.InvitedAt <= TimeSpan.FromDays(i.RevokeWithinDays)))
         {
-            var revoked = await connection.ExecuteAsync(
-                "UPDATE referral_invitations SET state = 'revoked', reason = 'left', ended_at = @occurredAt WHERE id = @id AND state = @State",
-                new { id = invitation.Id, invitation.State, occurredAt }, transaction);
-            if (revoked == 0)
-                continue;
-            work.Touched.Add(inviteeId);
-            await WithholdAsync(work, invitation.Id, null, occurredAt);
-            if (invitation.State != InvitationStates.Succeeded)
-                continue;
-            await connection.ExecuteAsync("UPDATE referral_participants SET successes = successes - 1 WHERE id = @id AND successes > 0",
-                new { id = invitation.ParticipantId }, transaction);
-            var successes = await connection.ExecuteScalarAsync<int>("SELECT successes FROM referral_participants WHERE id = @id",
-                new { id = invitation.ParticipantId }, transaction);
-            // Steps the inviter no longer reaches lose what has not been claimed yet; issued rewards stay issued.
-            var steps = await connection.QueryAsync<Guid>(
-                """
-                SELECT r.id FROM referral_rewards r JOIN referral_ladder_steps s ON s.id = r.step_id
-                WHERE r.participant_id = @participantId AND r.state = 'unlocked' AND s.threshold > @successes
-                """, new { participantId = invitation.ParticipantId, successes }, transaction);
-            foreach (var rewardId in steps)
-                await WithholdAsync(work, null, rewardId, occurredAt);
+            if (await TakeBackAsync(work, invitation.Id, invitation.ParticipantId, invitation.State, InvitationStates.Revoked, InvitationReasons.Left, occurredAt))
+                work.Touched.Add(inviteeId);
         }
+    }
+
+    /// <summary>
+    /// Ends an invitation that counted or could still count (revoked, or rejected as a self-invitation found later): a
+    /// succeeded one stops counting, and rewards not claimed yet are withheld — the invitee's own, and every ladder step
+    /// the inviter no longer reaches. Issued rewards stay issued. False when someone else ended it first.
+    /// </summary>
+    internal static async Task<bool> TakeBackAsync(ReferralWork work, Guid invitationId, Guid participantId, string fromState, string toState, string reason,
+        DateTimeOffset at)
+    {
+        var (connection, transaction) = (work.Connection, work.Transaction);
+        var changed = await connection.ExecuteAsync(
+            "UPDATE referral_invitations SET state = @toState, reason = @reason, ended_at = @at WHERE id = @invitationId AND state = @fromState",
+            new { invitationId, fromState, toState, reason, at }, transaction);
+        if (changed == 0)
+            return false;
+        await WithholdAsync(work, invitationId, null, at);
+        if (fromState != InvitationStates.Succeeded)
+            return true;
+        await connection.ExecuteAsync("UPDATE referral_participants SET successes = successes - 1 WHERE id = @participantId AND successes > 0",
+            new { participantId }, transaction);
+        var successes = await connection.ExecuteScalarAsync<int>("SELECT successes FROM referral_participants WHERE id = @participantId", new { participantId }, transaction);
+        var steps = await connection.QueryAsync<Guid>(
+            """
+            SELECT r.id FROM referral_rewards r JOIN referral_ladder_steps s ON s.id = r.step_id
+            WHERE r.participant_id = @participantId AND r.state = 'unlocked' AND s.threshold > @successes
+            """, new { participantId, successes }, transaction);
+        foreach (var rewardId in steps)
+            await WithholdAsync(work, null, rewardId, at);
+        return true;
     }
 
     /// <summary>The customer's first order: pending invitations that wait for one are completed.</summary>
@@ -117,7 +128,7 @@ public sealed class ReferralEngine(PointsBook points, ILogger<ReferralEngine> lo
             new { customerId }, transaction)).AsList();
         foreach (var campaignId in campaigns)
         {
-            if (await ReferralCampaigns.FindAsync(connection, transaction, work.WorkspaceId, campaignId) is { } campaign)
+            if (await ReferralCampaigns.FindAsync(connection, transaction, work.WorkspaceId, campaignId, counted: false) is { } campaign)
                 await MarkAsync(work, campaign, customerId, "ordered", orderedAt);
         }
     }

@@ -81,6 +81,8 @@ public static class InvitationReasons
     public const string OutsideWindow = "outside_window";
     public const string Left = "left";
     public const string Reviewer = "reviewer";
+    /// <summary>The invitee turned out to be someone already invited in the campaign (a merge of two identities).</summary>
+    public const string Duplicate = "duplicate";
 }
 
 public static class RewardStates
@@ -284,4 +286,32 @@ public static class ReferralCodes
 
     public static string? CodeOf(string? state) =>
         state is not null && state.StartsWith(StatePrefix, StringComparison.Ordinal) && state.Length > StatePrefix.Length ? state[StatePrefix.Length..] : null;
+}
+
+public sealed record CustomerReferrals(
+    IReadOnlyList<CustomerInvitation> InvitedBy, IReadOnlyList<CustomerParticipation> Invites, IReadOnlyList<ReferralReward> Rewards);
+
+public sealed class CustomerInvitation
+{
+    public Guid Id { get; init; }
+    public Guid CampaignId { get; init; }
+    public string CampaignName { get; init; } = "";
+    public Guid InviterCustomerId { get; init; }
+    public string? InviterName { get; init; }
+    public string State { get; init; } = "";
+    public string? Reason { get; init; }
+    public DateTimeOffset InvitedAt { get; init; }
+}
+
+public sealed class CustomerParticipation
+{
+    public Guid Id { get; init; }
+    public Guid CampaignId { get; init; }
+    public string CampaignName { get; init; } = "";
+    public string InviteCode { get; init; } = "";
+    public int Generation { get; init; }
+    public int Successes { get; init; }
+    public int Invitations { get; init; }
+    public int PosterViews { get; init; }
+    public DateTimeOffset JoinedAt { get; init; }
 }

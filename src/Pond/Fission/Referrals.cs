@@ -48,6 +48,26 @@ internal sealed class Referrals(Database database, ReferralEngine engine, Audien
         return rows.Select(r => r.ToReward()).ToList();
     }
 
+    /// <summary>One customer's part in referral campaigns, for the 360 page: who invited them, where they invite, their rewards.</summary>
+    public async Task<CustomerReferrals> CustomerAsync(Guid workspaceId, Guid customerId)
+    {
+        await using var connection = await database.OpenAsync();
+        var invitedBy = (await connection.QueryAsync<CustomerInvitation>(
+            """
+            SELECT i.id, i.campaign_id, c.name AS campaign_name, i.inviter_customer_id, a.display_name AS inviter_name, i.state, i.reason, i.invited_at
+            FROM referral_invitations i JOIN referral_campaigns c ON c.id = i.campaign_id LEFT JOIN customers a ON a.id = i.inviter_customer_id
+            WHERE i.workspace_id = @workspaceId AND i.invitee_customer_id = @customerId ORDER BY i.invited_at DESC LIMIT 20
+            """, new { workspaceId, customerId })).AsList();
+        var invites = (await connection.QueryAsync<CustomerParticipation>(
+            """
+            SELECT p.id, p.campaign_id, c.name AS campaign_name, p.invite_code, p.generation, p.successes, p.invitations, p.poster_views, p.joined_at
+            FROM referral_participants p JOIN referral_campaigns c ON c.id = p.campaign_id
+            WHERE p.workspace_id = @workspaceId AND p.customer_id = @customerId ORDER BY p.joined_at DESC LIMIT 20
+            """, new { workspaceId, customerId })).AsList();
+        var rewards = await RewardsCoreAsync(workspaceId, null, customerId, null, null, 0, 20);
+        return new CustomerReferrals(invitedBy, invites, rewards);
+    }
+
     public async Task<ReferralInvitation> ReviewAsync(Guid workspaceId, Guid invitationId, ReviewInput input, string actor)
     {
         var approve = input.Decision?.Trim() switch

@@ -342,10 +342,11 @@ public sealed class EventProcessor(
                         }, transaction);
                     if (started > 0)
                     {
+                        var inviteCode = Fission.ReferralCodes.CodeOf(SegmentMessages.ReadString(properties, "state"));
                         // Whether they were in the pool before this add, read before the add's own acquisition row is written.
-                        var isNew = await IsNewToPoolAsync(connection, transaction, customer, occurredAt);
+                        var isNew = inviteCode is not null && await IsNewToPoolAsync(connection, transaction, customer, occurredAt);
                         await Acquisitions.StartedAsync(connection, transaction, customer, carrierId, kind, properties, messageId, occurredAt, now);
-                        if (Fission.ReferralCodes.CodeOf(SegmentMessages.ReadString(properties, "state")) is { } inviteCode)
+                        if (inviteCode is not null)
                         {
                             await ReferralAsync(connection, transaction, customer.WorkspaceId, touched, now, work =>
                                 referrals.InvitedAsync(work, inviteCode, customer.Id, customer.Traits, carrierId, kind, isNew, messageId, occurredAt));

@@ -7,6 +7,8 @@ using Pond.Tests.Customers;
 using Pond.Tests.Infrastructure;
 using Pond.Tests.Ingestion;
 using Pond.Tests.Loyalty;
+using Pond.Tests.Workspaces;
+using Pond.Workspaces;
 
 namespace Pond.Tests.Fission;
 
@@ -21,7 +23,7 @@ public sealed class ReferralLadderTests
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task ThreeLevelLadder_ThreeFriendsUnlockStepOne_BothSidesRewarded_ALeaverDropsTheCount_SelfInviteRejected(DbEngine engine)
     {
-        await using var server = await IngestionKit.StartAsync(engine);
+        await using var server = await PondServer.StartAsync(engine, TestSignIn.Configure, runEngines: false);
         var setup = await AcquisitionKit.SetUpAsync(server);
         var (inviterTemplate, inviteeTemplate) = await ReferralKit.TemplatesAsync(setup);
         var campaign = await setup.CreateCampaignAsync(ReferralKit.Campaign(setup, new
@@ -106,6 +108,16 @@ public sealed class ReferralLadderTests
         (await setup.ParticipantAsync(participantId)).GetProperty("successes").GetInt32().ShouldBe(3);
         (await setup.CouponStatusesAsync(inviter, inviterTemplate)).ShouldBe(["unused"]);
         (await setup.RewardsAsync(campaignId, inviter)).Count.ShouldBe(1);
+
+        // The 360 pages tell the story: the inviter's code and counts, the friend's inviter and reward.
+        var owner = await server.Workspace.MemberClientAsync(Roles.Owner);
+        var inviterPage = await owner.PageAsync($"/customers/{inviter}");
+        inviterPage.ShouldContain("data-testid=\"customer-referrals\"");
+        inviterPage.ShouldContain(participant.GetProperty("inviteCode").GetString()!);
+        inviterPage.ShouldContain("裂变奖励");
+        var friendPage = await owner.PageAsync($"/customers/{friends[0]}");
+        friendPage.ShouldContain("data-testid=\"referral-invited-by\"");
+        friendPage.ShouldContain($"/customers/{inviter}");
     }
 
     /// <summary>Claim mode: rewards wait unlocked; an invitee who leaves before the claim has theirs withheld, and so does a step the inviter no longer reaches.</summary>
@@ -233,6 +245,86 @@ public sealed class ReferralLadderTests
         // A second order changes nothing.
         await server.Workspace.OrderAsync(buyer, "REF-ORDER-2", 59m);
         (await setup.Admin.BalanceAsync(inviter)).ShouldBe(200);
+    }
+
+    /// <summary>A pending invitation whose success window closes is expired by the sweeper; a first order after that completes nothing.</summary>
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task PendingInvitation_ExpiresWhenItsWindowCloses_ALateFirstOrderCountsForNothing(DbEngine engine)
+    {
+        var clock = new Audience.ManualClock(DateTimeOffset.UtcNow);
+        await using var server = await Audience.ScoreKit.StartAsync(engine, clock);
+        var setup = await AcquisitionKit.SetUpAsync(server);
+        var campaign = await setup.CreateCampaignAsync(ReferralKit.Campaign(setup, new
+        {
+            successRequires = new[] { "add", "first_order" }, successWithinDays = 3,
+            ladder = new object[] { new { threshold = 1, reward = new { kind = "points", points = 200 } } },
+        }));
+        var campaignId = campaign.GetProperty("id").GetGuid();
+        var inviter = await setup.FriendAsync("wmSlowInviter");
+        var state = (await setup.JoinAsync(campaignId, inviter)).GetProperty("state").GetString()!;
+        await setup.AddThroughPosterAsync(state, "wmSlowBuyer", at: clock.GetUtcNow());
+        await setup.ProcessAsync();
+
+        var referrals = server.Service<Pond.Fission.Referrals>();
+        clock.Advance(TimeSpan.FromDays(2));
+        (await referrals.ExpireDueAsync()).ShouldBe(0);
+        clock.Advance(TimeSpan.FromDays(1.5));
+        (await referrals.ExpireDueAsync()).ShouldBe(1);
+        (await setup.InvitationsAsync(campaignId)).ShouldHaveSingleItem().GetProperty("state").GetString().ShouldBe("expired");
+
+        await server.Workspace.OrderAsync(await setup.CustomerAsync("wmSlowBuyer"), "LATE-1", 99m, clock.GetUtcNow());
+        (await setup.InvitationsAsync(campaignId)).ShouldHaveSingleItem().GetProperty("state").GetString().ShouldBe("expired");
+        (await setup.Admin.BalanceAsync(inviter)).ShouldBe(0);
+    }
+
+    /// <summary>Stock: past it a reward is recorded out of stock and costs nothing; a reached step keeps its threshold and reward, its stock not below what it granted.</summary>
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task RewardStock_RunsOutCleanly_AndReachedStepsCannotBeRewritten(DbEngine engine)
+    {
+        await using var server = await IngestionKit.StartAsync(engine);
+        var setup = await AcquisitionKit.SetUpAsync(server);
+        var campaign = await setup.CreateCampaignAsync(ReferralKit.Campaign(setup, new
+        {
+            inviteeReward = new { kind = "gift", gift = "试用装", cost = 8 },
+            inviteeRewardStock = 2,
+            ladder = new object[] { new { threshold = 1, reward = new { kind = "points", points = 100 }, stock = 1 } },
+        }));
+        var campaignId = campaign.GetProperty("id").GetGuid();
+        var first = (await setup.JoinAsync(campaignId, await setup.FriendAsync("wmStockA"))).GetProperty("state").GetString()!;
+        var second = (await setup.JoinAsync(campaignId, await setup.FriendAsync("wmStockB", account: "ajie"))).GetProperty("state").GetString()!;
+        await setup.AddThroughPosterAsync(first, "wmS1");
+        await setup.AddThroughPosterAsync(second, "wmS2", at: DateTimeOffset.UtcNow.AddSeconds(1));
+        await setup.AddThroughPosterAsync(second, "wmS3", at: DateTimeOffset.UtcNow.AddSeconds(2));
+        await setup.ProcessAsync();
+
+        var rewards = await setup.RewardsAsync(campaignId);
+        rewards.Count(r => r.GetProperty("role").GetString() == "invitee" && r.GetProperty("state").GetString() == "issued").ShouldBe(2);
+        rewards.Count(r => r.GetProperty("role").GetString() == "invitee" && r.GetProperty("state").GetString() == "out_of_stock").ShouldBe(1);
+        rewards.Count(r => r.GetProperty("role").GetString() == "inviter" && r.GetProperty("state").GetString() == "issued").ShouldBe(1);
+        rewards.Count(r => r.GetProperty("role").GetString() == "inviter" && r.GetProperty("state").GetString() == "out_of_stock").ShouldBe(1);
+        rewards.Where(r => r.GetProperty("state").GetString() == "out_of_stock").ShouldAllBe(r => r.GetProperty("cost").GetDecimal() == 0m);
+        var read = await setup.Admin.GetAsync<JsonElement>($"/api/referrals/campaigns/{campaignId}");
+        read.GetProperty("inviteeRewardsGranted").GetInt32().ShouldBe(2);
+        read.GetProperty("ladder")[0].GetProperty("granted").GetInt32().ShouldBe(1);
+
+        var rewrite = await setup.Admin.PutAsJsonAsync($"/api/referrals/campaigns/{campaignId}",
+            new { ladder = new object[] { new { threshold = 2, reward = new { kind = "points", points = 100 } } } });
+        rewrite.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        var shrink = await setup.Admin.PutAsJsonAsync($"/api/referrals/campaigns/{campaignId}", new { inviteeRewardStock = 1 });
+        shrink.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        var more = await (await setup.Admin.PutAsJsonAsync($"/api/referrals/campaigns/{campaignId}", new
+        {
+            ladder = new object[]
+            {
+                new { threshold = 1, reward = new { kind = "points", points = 150 }, stock = 5 },
+                new { threshold = 4, reward = new { kind = "gift", gift = "保温杯" } },
+            },
+        })).ReadAsync<JsonElement>();
+        more.GetProperty("ladder").GetArrayLength().ShouldBe(2);
+        more.GetProperty("ladder")[0].GetProperty("granted").GetInt32().ShouldBe(1, "the reached step kept its id and grants");
+        more.GetProperty("ladder")[0].GetProperty("stock").GetInt32().ShouldBe(5);
     }
 
     [Theory]
