@@ -45,7 +45,7 @@ public sealed class ReferralInsightPagesTests(BrowserFixture fixture)
         }
 
         await Expect(page.Locator("[data-testid=ladder-row][data-threshold='2'] [data-metric=reached]")).ToHaveTextAsync("2");
-        await Expect(page.Locator("[data-testid=rejected-reasons] [data-reason=self_invite]")).ToContainTextAsync("自邀");
+        await Expect(page.Locator("[data-testid=rejected-reasons] [data-reason=self_invite]")).ToContainTextAsync("自己邀请自己");
         await Expect(page.GetByTestId("daily-chart")).ToHaveAttributeAsync("data-rendered", "true");
         await Expect(page.GetByTestId("generations-chart")).ToHaveAttributeAsync("data-rendered", "true");
         await ConsoleSteps.ScreenshotAsync(fixture, page, "fission-dashboard.zh-CN");
@@ -55,7 +55,7 @@ public sealed class ReferralInsightPagesTests(BrowserFixture fixture)
         await Expect(page.GetByTestId("tree-title")).ToContainTextAsync("安琪");
         await Expect(page.GetByTestId("tree-shown")).ToHaveTextAsync("8");
         await Expect(page.GetByTestId("tree-depth")).ToHaveTextAsync("3");
-        await Expect(page.Locator($"[data-testid=tree-invitee][data-customer='{referral.Customers["a3"]}']")).ToContainTextAsync("离开后撤销");
+        await Expect(page.Locator($"[data-testid=tree-invitee][data-customer='{referral.Customers["a3"]}']")).ToContainTextAsync("已撤销");
         await Expect(page.Locator($"[data-testid=tree-participant][data-customer='{referral.Customers["a1x"]}']")).ToContainTextAsync("第 3 代");
         await Expect(page.Locator($"[data-testid=tree-invitee][data-customer='{referral.Customers["a1x1"]}']")).ToContainTextAsync("孙悦");
         await ConsoleSteps.ScreenshotAsync(fixture, page, "fission-tree.zh-CN");
