@@ -10,7 +10,8 @@ namespace Pond.Bench;
 /// `-- audience [--customers N] [--events N] [--runs N] [--apply N]`, `-- coupons [--engine …] [--coupons N] [--clients N]`,
 /// `-- points [--engine …] [--requests N] [--clients N]`,
 /// `-- flashsale [--engine sqlite|postgres|both] [--attempts N] [--clients N] [--stock N] [--customers N]`,
-/// or `-- referrals [--engine sqlite|postgres|both] [--adds N] [--participants N]`.
+/// `-- referrals [--engine sqlite|postgres|both] [--adds N] [--participants N]`,
+/// or `-- lottery [--engine sqlite|postgres|both] [--customers N] [--clients N]`.
 /// </summary>
 internal static class BenchCli
 {
@@ -32,9 +33,11 @@ internal static class BenchCli
             return await FlashSaleAsync(args);
         if (args.Length > 0 && args[0] == "referrals")
             return await ReferralsAsync(args);
+        if (args.Length > 0 && args[0] == "lottery")
+            return await LotteryAsync(args);
         if (args.Length == 0 || args[0] != "ingest")
         {
-            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000] | coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32] | points [--engine sqlite|postgres|both] [--requests 10000] [--clients 64] | flashsale [--engine sqlite|postgres|both] [--attempts 20000] [--clients 64] [--stock 5000] [--customers 20000] | referrals [--engine sqlite|postgres|both] [--adds 20000] [--participants 1000]");
+            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000] | coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32] | points [--engine sqlite|postgres|both] [--requests 10000] [--clients 64] | flashsale [--engine sqlite|postgres|both] [--attempts 20000] [--clients 64] [--stock 5000] [--customers 20000] | referrals [--engine sqlite|postgres|both] [--adds 20000] [--participants 1000] | lottery [--engine sqlite|postgres|both] [--customers 5000] [--clients 64]");
             return 2;
         }
 
@@ -261,6 +264,31 @@ internal static class BenchCli
             sides.AddRange(await Activities.FlashSaleBench.RunAsync(e, settings));
         Console.WriteLine();
         Console.WriteLine(Activities.FlashSaleBench.Table(settings, sides));
+        return 0;
+    }
+
+    /// <summary>`lottery [--engine sqlite|postgres|both] [--customers 5000] [--clients 64]`</summary>
+    private static async Task<int> LotteryAsync(string[] args)
+    {
+        var settings = new Fission.LotteryBench.Settings();
+        var engine = "both";
+        for (var i = 1; i + 1 < args.Length; i += 2)
+        {
+            var value = args[i + 1];
+            switch (args[i])
+            {
+                case "--engine": engine = value; break;
+                case "--customers": settings = settings with { Customers = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                case "--clients": settings = settings with { Clients = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}.");
+            }
+        }
+
+        var sides = new List<Fission.LotteryBench.Side>();
+        foreach (var e in Engines(engine))
+            sides.AddRange(await Fission.LotteryBench.RunAsync(e, settings));
+        Console.WriteLine();
+        Console.WriteLine(Fission.LotteryBench.Table(settings, sides));
         return 0;
     }
 

@@ -118,6 +118,9 @@ internal static class PondHost
         app.MapActivitiesApi();
         app.MapReferralsApi();
         app.MapReferralAnalyticsApi();
+        app.MapAssistsApi();
+        app.MapLotteriesApi();
+        app.MapGameFragments();
         app.MapActivityFragments();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 

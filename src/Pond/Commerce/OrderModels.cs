@@ -34,6 +34,8 @@ public static class OrderSources
     public const string Import = "import";
     public const string FlashSale = "flash_sale";
     public const string GroupBuy = "group_buy";
+    /// <summary>A bargain (砍价) bought at the floor price its helpers reached (docs/fission-games.md).</summary>
+    public const string Bargain = "bargain";
 }
 
 /// <summary>An order line; money in fen.</summary>

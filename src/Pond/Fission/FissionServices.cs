@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pond.Commerce;
+using Pond.Fission.Assists;
 
 namespace Pond.Fission;
 
@@ -18,6 +19,7 @@ public static class FissionServices
         services.TryAddSingleton<Referrals>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOrderEffect, ReferralOrderEffect>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Customers.ICustomerMergeParticipant, ReferralMergeParticipant>());
+        services.AddFissionGames();
         return services;
     }
 
@@ -25,6 +27,7 @@ public static class FissionServices
     public static IServiceCollection AddFissionEngines(this IServiceCollection services)
     {
         services.AddHostedService<ReferralSweeper>();
+        services.AddFissionGameEngines();
         return services;
     }
 }

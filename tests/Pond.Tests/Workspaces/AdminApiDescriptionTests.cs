@@ -50,6 +50,11 @@ public sealed class AdminApiDescriptionTests
             "ListReferralCampaigns", "CreateReferralCampaign", "GetReferralCampaign", "UpdateReferralCampaign", "JoinReferralCampaign", "ListReferralParticipants",
             "GetReferralParticipant", "ListReferralInvitations", "ReviewReferralInvitation", "ListReferralRewards", "ClaimReferralReward",
             "GetReferralAnalytics", "GetReferralTree", "ListReferralReviewQueue",
+            "ListAssistCampaigns", "CreateAssistCampaign", "GetAssistCampaign", "UpdateAssistCampaign", "GetAssistCounters", "ListAssistRequests",
+            "OpenAssistRequest", "GetAssistRequest", "HelpAssistRequest",
+            "ListBargains", "CreateBargain", "GetBargain", "UpdateBargain", "GetBargainCounters", "ListBargainSessions", "OpenBargainSession",
+            "GetBargainSession", "CutBargain", "PurchaseBargain",
+            "ListLotteries", "CreateLottery", "GetLottery", "UpdateLottery", "GetLotteryCounters", "DrawLottery", "ListLotteryDraws", "ListLotteryWinners",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {

@@ -46,6 +46,7 @@ internal static class CommerceFormat
         OrderSources.Import => t["CSV import"],
         OrderSources.FlashSale => t["Flash sale"],
         OrderSources.GroupBuy => t["Group buy"],
+        OrderSources.Bargain => t["Bargain"],
         _ => source,
     };
 

@@ -31,7 +31,7 @@ internal static class ReferralInsightDisplay
         InvitationStates.Rejected => t["Rejected"],
         InvitationStates.Revoked => t["Invitation revoked"],
         InvitationStates.Expired => t["Expired"],
-        null => t["Participant"],
+        null => t["Joined as participant"],
         _ => state,
     };
 
