@@ -77,6 +77,7 @@ internal static class PondHost
         services.AddActivitiesApi(options.RunEngines);
         services.AddReferralsApi(options.RunEngines);
         services.AddReferralPosters();
+        services.AddReferralAnalytics();
 
         configure?.Invoke(services);
 
@@ -118,6 +119,7 @@ internal static class PondHost
         app.MapActivitiesApi();
         app.MapReferralsApi();
         app.MapPostersApi();
+        app.MapReferralAnalyticsApi();
         app.MapAssistsApi();
         app.MapLotteriesApi();
         app.MapGameFragments();

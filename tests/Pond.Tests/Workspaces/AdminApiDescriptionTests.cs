@@ -51,6 +51,7 @@ public sealed class AdminApiDescriptionTests
             "GetReferralParticipant", "ListReferralInvitations", "ReviewReferralInvitation", "ListReferralRewards", "ClaimReferralReward",
             // Referral posters (docs/fission-posters.md).
             "SetReferralPosterBackground", "DeleteReferralPosterBackground", "GetReferralPosterBackground", "PreviewReferralPoster", "GetReferralParticipantPoster",
+            "GetReferralAnalytics", "GetReferralTree", "ListReferralReviewQueue",
             "ListAssistCampaigns", "CreateAssistCampaign", "GetAssistCampaign", "UpdateAssistCampaign", "GetAssistCounters", "ListAssistRequests",
             "OpenAssistRequest", "GetAssistRequest", "HelpAssistRequest",
             "ListBargains", "CreateBargain", "GetBargain", "UpdateBargain", "GetBargainCounters", "ListBargainSessions", "OpenBargainSession",
