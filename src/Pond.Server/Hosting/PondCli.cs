@@ -244,6 +244,8 @@ internal static class PondCli
             AnsiConsole.MarkupLineInterpolated($"Segments: {string.Join("、", DemoAudience.Segments.Select(s => s.Name))}.");
             await DemoCoupons.SetUpAsync(services, result.Workspace.Id);
             await DemoActivities.SetUpAsync(services, result.Workspace.Id);
+            await DemoReferrals.SetUpAsync(services, result.Workspace.Id);
+            await DemoFissionGames.SetUpAsync(services, result.Workspace.Id);
             // Their orders are on the event log; a server applies them, and `serve --demo` does so at once.
             if (services.GetService<Pond.Ingestion.EventProcessor>() is { } processor)
                 await processor.ProcessPendingAsync(cancellationToken: cancellationToken);

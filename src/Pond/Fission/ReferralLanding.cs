@@ -69,7 +69,7 @@ internal sealed class ReferralLanding(
             var workspace = await workspaces.FindWorkspaceAsync(workspaceId);
             workspaceName = workspace?.Name ?? "";
             var zone = TimeZoneInfo.FindSystemTimeZoneById(workspace?.TimeZone ?? "Asia/Shanghai");
-            newView = await CountViewAsync(connection, workspaceId, campaign.Id, participant.Id, visitor, Days.ToNumber(Days.Local(now, zone)), now);
+            newView = await ReferralVisits.CountAsync(connection, workspaceId, campaign.Id, participant.Id, visitor, Days.ToNumber(Days.Local(now, zone)), now);
         }
 
         var inviter = string.IsNullOrWhiteSpace(participant.CustomerName) ? PosterRenderer.AnonymousNickname : participant.CustomerName.Trim();
@@ -93,21 +93,6 @@ internal sealed class ReferralLanding(
             WorkspaceName = workspaceName, Campaign = campaign, Participant = participant, InviterName = inviter, Hook = landing?.Hook, Target = target,
             JoinUrl = joinUrl, Personal = personal, NewView = newView, FallbackReason = target is null ? landing?.FallbackReason ?? "no_code" : null,
         };
-    }
-
-    /// <summary>One view per participant, visitor and day (the unique key decides under concurrency); a new one raises the participant's count.</summary>
-    private static async Task<bool> CountViewAsync(DbConnection connection, Guid workspaceId, Guid campaignId, Guid participantId, string visitor, int day, DateTimeOffset now)
-    {
-        await using var transaction = await connection.BeginTransactionAsync();
-        var inserted = await connection.ExecuteAsync(
-            """
-            INSERT INTO referral_visits (id, workspace_id, campaign_id, participant_id, visitor, day, visited_at)
-            VALUES (@id, @workspaceId, @campaignId, @participantId, @visitor, @day, @now) ON CONFLICT DO NOTHING
-            """, new { id = Guid.CreateVersion7(now), workspaceId, campaignId, participantId, visitor, day, now }, transaction);
-        if (inserted > 0)
-            await connection.ExecuteAsync("UPDATE referral_participants SET poster_views = poster_views + 1 WHERE id = @participantId", new { participantId }, transaction);
-        await transaction.CommitAsync();
-        return inserted > 0;
     }
 
     /// <summary>

@@ -25,16 +25,21 @@ internal sealed class ReferralVisits(Database database)
             """, new { id = participant.Id });
         var zone = TimeZoneInfo.TryFindSystemTimeZoneById(workspace.TimeZone, out var found) ? found : TimeZoneInfo.Utc;
         var day = Channels.Days.ToNumber(Channels.Days.Local(at, zone));
+        return await CountAsync(connection, workspace.WorkspaceId, participant.CampaignId, participant.Id, visitor, day, at);
+    }
+
+    /// <summary>One view per participant, visitor and day (the unique key decides under concurrency); a new one raises the participant's count.</summary>
+    internal static async Task<bool> CountAsync(System.Data.Common.DbConnection connection, Guid workspaceId, Guid campaignId, Guid participantId, string visitor,
+        int day, DateTimeOffset at)
+    {
         await using var transaction = await connection.BeginTransactionAsync();
         var inserted = await connection.ExecuteAsync(
             """
             INSERT INTO referral_visits (id, workspace_id, campaign_id, participant_id, visitor, day, visited_at)
             VALUES (@id, @workspaceId, @campaignId, @participantId, @visitor, @day, @at) ON CONFLICT DO NOTHING
-            """,
-            new { id = Guid.CreateVersion7(at), workspaceId = workspace.WorkspaceId, campaignId = participant.CampaignId, participantId = participant.Id, visitor, day, at },
-            transaction);
+            """, new { id = Guid.CreateVersion7(at), workspaceId, campaignId, participantId, visitor, day, at }, transaction);
         if (inserted > 0)
-            await connection.ExecuteAsync("UPDATE referral_participants SET poster_views = poster_views + 1 WHERE id = @id", new { id = participant.Id }, transaction);
+            await connection.ExecuteAsync("UPDATE referral_participants SET poster_views = poster_views + 1 WHERE id = @participantId", new { participantId }, transaction);
         await transaction.CommitAsync();
         return inserted > 0;
     }
