@@ -12,7 +12,8 @@ namespace Pond.Browser.Tests.Fission;
 /// <summary>
 /// An operator opens 裂变 → 老带新, creates a campaign in the editor (live code, ladder row, poster words with the live
 /// preview), a customer joins through the API, and the detail page lists them with their poster, which opens as a PNG.
-/// A friend opens the invitation link on a phone. In Chinese and in English.
+/// A friend opens the invitation link on a phone and adds the staff account through it; the campaign dashboard's funnel
+/// shows the views, the invitation and the new customer. In Chinese and in English.
 /// </summary>
 [Collection(BrowserTests.Name)]
 public sealed class ReferralPagesTests(BrowserFixture fixture)
@@ -130,5 +131,26 @@ public sealed class ReferralPagesTests(BrowserFixture fixture)
         }
 
         (await admin.GetFromJsonAsync<JsonElement>($"/api/referrals/participants/{joined.GetProperty("id").GetGuid()}")).GetProperty("posterViews").GetInt32().ShouldBe(2);
+
+        // A friend adds 小美 through the poster (the add carries the participant's state) and the funnel moves on the dashboard.
+        using (var tracking = workspace.TrackingClient())
+        {
+            await Pond.Tests.Ingestion.IngestionKit.SendOkAsync(tracking, "/v1/track", new
+            {
+                anonymousId = "wm-friend-browser", @event = "Relationship Started",
+                context = new { traits = new { wecom_external_userid = "wm-friend-browser" } },
+                properties = new { carrier_kind = "wecom_account", carrier_id = "xiaomei", state = joined.GetProperty("state").GetString() },
+            });
+        }
+
+        await Pond.Tests.Ingestion.IngestionKit.ProcessAsync(fixture.Server);
+        await page.GotoAsync($"/fission/referrals/{campaignId}");
+        await page.GetByTestId("referral-dashboard").ClickAsync();
+        await Expect(page.GetByTestId("funnel-views")).ToHaveTextAsync("2");
+        await Expect(page.GetByTestId("funnel-invitations")).ToHaveTextAsync("1");
+        await Expect(page.GetByTestId("funnel-successful")).ToHaveTextAsync("1");
+        await Expect(page.GetByTestId("funnel-new")).ToHaveTextAsync("1");
+        await Expect(page.GetByTestId("stat-k-factor")).ToHaveTextAsync("1.00");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "fission-referral-funnel.en");
     }
 }
