@@ -33,23 +33,13 @@ public sealed class ReferralEngine(PointsBook points, ILogger<ReferralEngine> lo
         if (campaign is null)
             return;
         var viaGroup = carrierKind == Customers.CarrierKinds.GroupChat;
-        if (await connection.ExecuteScalarAsync<int>(
-                "SELECT COUNT(*) FROM referral_invitations WHERE campaign_id = @campaignId AND invitee_customer_id = @inviteeId",
-                new { campaignId = campaign.Id, inviteeId }, transaction) > 0)
-        {
-            // Invited before (by this inviter or another): the first invitation keeps them; a group join completes a pending one.
-            if (viaGroup)
-                await MarkAsync(work, campaign, inviteeId, "joined_group", occurredAt);
-            return;
-        }
-
         var (state, reason) = !campaign.IsRunning(occurredAt) ? (InvitationStates.Rejected, InvitationReasons.OutsideWindow)
             : await IsSelfAsync(connection, transaction, participant.CustomerId, inviteeId, inviteeTraits) ? (InvitationStates.Rejected, InvitationReasons.SelfInvite)
             : !isNew ? (InvitationStates.Rejected, InvitationReasons.AlreadyInPool)
             : await IsTooFastAsync(connection, transaction, campaign, participant.Id, occurredAt) ? (InvitationStates.Review, InvitationReasons.Velocity)
             : (InvitationStates.Pending, (string?)null);
         var id = Guid.CreateVersion7(occurredAt);
-        await connection.ExecuteAsync(
+        var inserted = await connection.ExecuteAsync(
             """
             INSERT INTO referral_invitations (id, workspace_id, campaign_id, participant_id, inviter_customer_id, invitee_customer_id, state, reason, is_new,
                 carrier_id, added, joined_group, message_id, invited_at, deadline_at)
@@ -63,10 +53,26 @@ public sealed class ReferralEngine(PointsBook points, ILogger<ReferralEngine> lo
                 state, reason, isNew, carrierId, added = !viaGroup, joinedGroup = viaGroup, messageId, occurredAt,
                 deadline = occurredAt.AddDays(campaign.SuccessWithinDays),
             }, transaction);
+        if (inserted == 0)
+        {
+            // Invited before (by this inviter or another; the unique key decides): the first invitation keeps them, and a
+            // group join completes a pending one.
+            if (viaGroup)
+                await MarkAsync(work, campaign, inviteeId, "joined_group", occurredAt);
+            return;
+        }
+
         await connection.ExecuteAsync("UPDATE referral_participants SET invitations = invitations + 1 WHERE id = @id", new { id = participant.Id }, transaction);
         work.Touched.Add(inviteeId);
         if (state == InvitationStates.Pending)
-            await EvaluateAsync(work, campaign, id, occurredAt);
+        {
+            var flags = new InvitationFlags
+            {
+                Id = id, ParticipantId = participant.Id, InviteeCustomerId = inviteeId, InviterCustomerId = participant.CustomerId, State = state,
+                Added = !viaGroup, JoinedGroup = viaGroup,
+            };
+            await EvaluateAsync(work, campaign, id, occurredAt, flags);
+        }
     }
 
     /// <summary>A relationship ended: invitations that came through this carrier within the revoke window are revoked.</summary>
@@ -103,9 +109,9 @@ public sealed class ReferralEngine(PointsBook points, ILogger<ReferralEngine> lo
         await WithholdAsync(work, invitationId, null, at);
         if (fromState != InvitationStates.Succeeded)
             return true;
-        await connection.ExecuteAsync("UPDATE referral_participants SET successes = successes - 1 WHERE id = @participantId AND successes > 0",
+        var successes = await connection.ExecuteScalarAsync<int>(
+            "UPDATE referral_participants SET successes = CASE WHEN successes > 0 THEN successes - 1 ELSE 0 END WHERE id = @participantId RETURNING successes",
             new { participantId }, transaction);
-        var successes = await connection.ExecuteScalarAsync<int>("SELECT successes FROM referral_participants WHERE id = @participantId", new { participantId }, transaction);
         var steps = await connection.QueryAsync<Guid>(
             """
             SELECT r.id FROM referral_rewards r JOIN referral_ladder_steps s ON s.id = r.step_id
@@ -196,10 +202,10 @@ public sealed class ReferralEngine(PointsBook points, ILogger<ReferralEngine> lo
     }
 
     /// <summary>A pending invitation whose requirements are all met succeeds: the invitee's reward, the inviter's count and ladder.</summary>
-    private async Task EvaluateAsync(ReferralWork work, ReferralCampaign campaign, Guid invitationId, DateTimeOffset at)
+    private async Task EvaluateAsync(ReferralWork work, ReferralCampaign campaign, Guid invitationId, DateTimeOffset at, InvitationFlags? known = null)
     {
         var (connection, transaction) = (work.Connection, work.Transaction);
-        var invitation = await connection.QuerySingleAsync<InvitationFlags>(
+        var invitation = known ?? await connection.QuerySingleAsync<InvitationFlags>(
             "SELECT id, participant_id, invitee_customer_id, inviter_customer_id, state, added, joined_group, ordered FROM referral_invitations WHERE id = @invitationId",
             new { invitationId }, transaction);
         if (invitation.State != InvitationStates.Pending)
@@ -216,8 +222,8 @@ public sealed class ReferralEngine(PointsBook points, ILogger<ReferralEngine> lo
             "UPDATE referral_invitations SET state = 'succeeded', succeeded_at = @at WHERE id = @invitationId AND state = 'pending'", new { at, invitationId }, transaction);
         if (succeeded == 0)
             return;
-        await connection.ExecuteAsync("UPDATE referral_participants SET successes = successes + 1 WHERE id = @id", new { id = invitation.ParticipantId }, transaction);
-        var successes = await connection.ExecuteScalarAsync<int>("SELECT successes FROM referral_participants WHERE id = @id", new { id = invitation.ParticipantId }, transaction);
+        var successes = await connection.ExecuteScalarAsync<int>("UPDATE referral_participants SET successes = successes + 1 WHERE id = @id RETURNING successes",
+            new { id = invitation.ParticipantId }, transaction);
 
         if (campaign.InviteeReward is { } inviteeReward)
         {
@@ -229,10 +235,12 @@ public sealed class ReferralEngine(PointsBook points, ILogger<ReferralEngine> lo
             await UnlockAsync(work, campaign, invitation.InviteeCustomerId, null, null, invitationId, RewardRoles.Invitee, inviteeReward, stocked > 0);
         }
 
-        foreach (var step in campaign.Ladder.Where(s => s.Threshold <= successes))
+        var reached = campaign.Ladder.Where(s => s.Threshold <= successes).ToList();
+        var held = reached.Count == 0 ? [] : (await connection.QueryAsync<RewardRow>(
+            $"{RewardSelect} WHERE r.participant_id = @participantId AND r.step_id IS NOT NULL", new { participantId = invitation.ParticipantId }, transaction)).AsList();
+        foreach (var step in reached)
         {
-            var existing = await connection.QuerySingleOrDefaultAsync<RewardRow>(
-                $"{RewardSelect} WHERE r.participant_id = @participantId AND r.step_id = @stepId", new { participantId = invitation.ParticipantId, stepId = step.Id }, transaction);
+            var existing = held.FirstOrDefault(r => r.StepId == step.Id);
             if (existing is not null && existing.State != RewardStates.Withheld)
                 continue;
             var stocked = await connection.ExecuteAsync(
@@ -273,7 +281,14 @@ public sealed class ReferralEngine(PointsBook points, ILogger<ReferralEngine> lo
             }, work.Transaction);
         work.Touched.Add(customerId);
         if (inStock && campaign.RewardMode == RewardModes.Instant)
-            await IssueAsync(work, (await RewardRowAsync(work.Connection, work.Transaction, work.WorkspaceId, id))!);
+        {
+            await IssueAsync(work, new RewardRow
+            {
+                Id = id, CampaignId = campaign.Id, CustomerId = customerId, ParticipantId = participantId, StepId = stepId, InvitationId = invitationId,
+                Role = role, Kind = reward.Kind, State = RewardStates.Unlocked, TemplateId = reward.TemplateId, Points = reward.Points, Gift = reward.Gift,
+                CreatedAt = work.Now,
+            });
+        }
     }
 
     /// <summary>
@@ -343,18 +358,23 @@ public sealed class ReferralEngine(PointsBook points, ILogger<ReferralEngine> lo
     {
         if (inviterId == inviteeId)
             return true;
-        // The invitee may be new in the processor's batch and not written yet: their traits come from the caller.
-        var inviter = await MarksAsync(connection, transaction, inviterId, null);
-        var invitee = await MarksAsync(connection, transaction, inviteeId, inviteeTraits);
+        // One read for both customers' phone identities and the inviter's traits; the invitee may be new in the processor's
+        // batch and not written yet, so their traits come from the caller.
+        var rows = (await connection.QueryAsync<MarkRow>(
+            """
+            SELECT customer_id, 'phone' AS kind, value FROM identities WHERE customer_id IN (@inviterId, @inviteeId) AND kind = 'phone'
+            UNION ALL SELECT id AS customer_id, 'traits' AS kind, traits AS value FROM customers WHERE id = @inviterId
+            """, new { inviterId, inviteeId }, transaction)).AsList();
+        var inviter = Marks(rows.Where(r => r.CustomerId == inviterId && r.Kind == "phone").Select(r => r.Value),
+            rows.FirstOrDefault(r => r.CustomerId == inviterId && r.Kind == "traits")?.Value);
+        var invitee = Marks(rows.Where(r => r.CustomerId == inviteeId && r.Kind == "phone").Select(r => r.Value), inviteeTraits);
         return inviter.Overlaps(invitee);
     }
 
-    /// <summary>A customer's phone numbers and device ids, as "phone:…" / "device:…", from identities and traits.</summary>
-    private static async Task<HashSet<string>> MarksAsync(DbConnection connection, DbTransaction transaction, Guid customerId, string? knownTraits)
+    /// <summary>A customer's phone numbers and device ids, as "phone:…" / "device:…", from phone identities and traits.</summary>
+    private static HashSet<string> Marks(IEnumerable<string> phones, string? traits)
     {
-        var marks = (await connection.QueryAsync<string>("SELECT value FROM identities WHERE customer_id = @customerId AND kind = 'phone'",
-            new { customerId }, transaction)).Select(v => "phone:" + v.Trim()).ToHashSet();
-        var traits = knownTraits ?? await connection.QuerySingleOrDefaultAsync<string>("SELECT traits FROM customers WHERE id = @customerId", new { customerId }, transaction);
+        var marks = phones.Select(v => "phone:" + v.Trim()).ToHashSet();
         if (traits is not null && System.Text.Json.Nodes.JsonNode.Parse(traits) is System.Text.Json.Nodes.JsonObject found)
         {
             foreach (var (key, prefix) in new[] { ("phone", "phone:"), ("mobile", "phone:"), ("device_id", "device:") })
@@ -365,6 +385,13 @@ public sealed class ReferralEngine(PointsBook points, ILogger<ReferralEngine> lo
         }
 
         return marks;
+    }
+
+    private sealed class MarkRow
+    {
+        public Guid CustomerId { get; init; }
+        public string Kind { get; init; } = "";
+        public string Value { get; init; } = "";
     }
 
     /// <summary>Velocity: an inviter's invitations in the last hour / day (rejected ones aside) at or past the campaign's limits.</summary>

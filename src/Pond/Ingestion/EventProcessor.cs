@@ -381,9 +381,11 @@ public sealed class EventProcessor(
         if (customer.FirstSeenAt < occurredAt - TimeSpan.FromMinutes(10) || customer.FirstOrderAt is not null)
             return false;
         return await connection.ExecuteScalarAsync<int>(
-            "SELECT COUNT(*) FROM relationships WHERE customer_id = @customerId AND since < @occurredAt", new { customerId = customer.Id, occurredAt }, transaction) == 0
-            && await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM acquisitions WHERE customer_id = @customerId", new { customerId = customer.Id }, transaction) == 0
-            && await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM orders WHERE customer_id = @customerId", new { customerId = customer.Id }, transaction) == 0;
+            """
+            SELECT CASE WHEN EXISTS (SELECT 1 FROM relationships WHERE customer_id = @customerId AND since < @occurredAt)
+                OR EXISTS (SELECT 1 FROM acquisitions WHERE customer_id = @customerId)
+                OR EXISTS (SELECT 1 FROM orders WHERE customer_id = @customerId) THEN 1 ELSE 0 END
+            """, new { customerId = customer.Id, occurredAt }, transaction) == 0;
     }
 
     /// <summary>Referral work under a savepoint: an invitation Pond cannot record is logged and skipped, never stopping the batch.</summary>
