@@ -388,20 +388,22 @@ public sealed class EventProcessor(
             """, new { customerId = customer.Id, occurredAt }, transaction) == 0;
     }
 
-    /// <summary>Referral work under a savepoint: an invitation Pond cannot record is logged and skipped, never stopping the batch.</summary>
+    /// <summary>
+    /// Referral work in the batch's transaction. No savepoint: on PostgreSQL every savepoint that writes is a
+    /// subtransaction, and past 64 of them in one transaction every visibility check slows down (the subxid cache
+    /// overflows), which a batch of thousands of adds would reach. The engine is written so that refusals are thrown
+    /// before it writes anything (and reward refusals are caught inside it), so a refused step leaves nothing half done.
+    /// </summary>
     private async Task ReferralAsync(DbConnection connection, DbTransaction transaction, Guid workspaceId, Touched touched, DateTimeOffset now,
         Func<Fission.ReferralWork, Task> work)
     {
         var referral = new Fission.ReferralWork(connection, transaction, workspaceId, now, []);
-        await connection.ExecuteAsync("SAVEPOINT pond_referral", transaction: transaction);
         try
         {
             await work(referral);
-            await connection.ExecuteAsync("RELEASE SAVEPOINT pond_referral", transaction: transaction);
         }
         catch (Exception e) when (e is ValidationFailedException or NotFoundException or ConflictException)
         {
-            await connection.ExecuteAsync("ROLLBACK TO SAVEPOINT pond_referral", transaction: transaction);
             logger.LogWarning("A referral step was skipped: {Reason}", e.Message);
             return;
         }
