@@ -44,13 +44,8 @@ internal static class LotteryBench
         var root = Path.Combine(Path.GetTempPath(), $"pond-bench-{Guid.NewGuid():N}");
         try
         {
-            var db = engine == DbEngine.Postgres
-                ? PostgresCluster.Instance.CreateDatabase().Replace("Maximum Pool Size=20", $"Maximum Pool Size={Math.Max(20, settings.Clients)}", StringComparison.Ordinal)
-                : Database.SqliteFile(root);
-            var options = new PondOptions { DataDirectory = root, Db = db, Urls = "http://127.0.0.1:0", RunEngines = false };
-            await using var app = await PondHost.CreateAsync(options, services => services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning)));
-            await app.StartAsync();
-            var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            var (app, address) = await BenchServer.StartAsync(engine, root, settings.Clients);
+            await using var _ = app;
             var workspaces = app.Services.GetRequiredService<WorkspaceService>();
             var workspace = await workspaces.CreateWorkspaceAsync("bench", "Bench");
             var key = await workspaces.CreateKeyAsync(workspace.Id, ApiKeyKinds.Secret, "bench", "bench");

@@ -44,16 +44,8 @@ internal static class ReferralBench
         var root = Path.Combine(Path.GetTempPath(), $"pond-bench-{Guid.NewGuid():N}");
         try
         {
-            var options = new PondOptions
-            {
-                DataDirectory = root,
-                Db = engine == DbEngine.Postgres ? PostgresCluster.Instance.CreateDatabase() : Database.SqliteFile(root),
-                Urls = "http://127.0.0.1:0",
-                RunEngines = false,
-            };
-            await using var app = await PondHost.CreateAsync(options, services => services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning)));
-            await app.StartAsync();
-            var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            var (app, address) = await BenchServer.StartAsync(engine, root);
+            await using var _ = app;
             var processor = app.Services.GetRequiredService<EventProcessor>();
             var workspaces = app.Services.GetRequiredService<WorkspaceService>();
             var database = app.Services.GetRequiredService<Database>();
