@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -6,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Pond.Server.Hosting;
 using Pond.Storage;
 using Pond.Testing;
+using Pond.Workspaces;
 
 namespace Pond.Bench;
 
@@ -22,5 +24,16 @@ internal static class BenchServer
         var app = await PondHost.CreateAsync(options, services => services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning)));
         await app.StartAsync();
         return (app, new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()));
+    }
+
+    /// <summary>A workspace "bench" and an HTTP client with its secret key and room for <paramref name="clients"/> connections (the client owns its handler).</summary>
+    public static async Task<(Workspace Workspace, HttpClient Client)> AdminClientAsync(WebApplication app, Uri address, int clients)
+    {
+        var workspaces = app.Services.GetRequiredService<WorkspaceService>();
+        var workspace = await workspaces.CreateWorkspaceAsync("bench", "Bench");
+        var key = await workspaces.CreateKeyAsync(workspace.Id, ApiKeyKinds.Secret, "bench", "bench");
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(5) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.PlainText);
+        return (workspace, client);
     }
 }

@@ -43,17 +43,13 @@ internal static class FlashSaleBench
         {
             var (app, address) = await BenchServer.StartAsync(engine, root, settings.Clients);
             await using var _ = app;
-            var workspaces = app.Services.GetRequiredService<WorkspaceService>();
-            var workspace = await workspaces.CreateWorkspaceAsync("bench", "Bench");
-            var key = await workspaces.CreateKeyAsync(workspace.Id, ApiKeyKinds.Secret, "bench", "bench");
+            var (workspace, client) = await BenchServer.AdminClientAsync(app, address, settings.Clients);
+            using var __ = client;
             var database = app.Services.GetRequiredService<Database>();
             var sales = app.Services.GetRequiredService<FlashSales>();
             Console.WriteLine($"{engine}: inserting {settings.Customers:N0} customers…");
             var customers = await CustomersAsync(database, workspace.Id, settings.Customers);
 
-            using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = settings.Clients };
-            using var client = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(5) };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.PlainText);
 
             // Warm up: JIT, connection pools, prepared statements, on a sale of its own.
             var warm = await SaleAsync(sales, workspace.Id, settings.Stock / 10 + 1);

@@ -46,17 +46,13 @@ internal static class LotteryBench
         {
             var (app, address) = await BenchServer.StartAsync(engine, root, settings.Clients);
             await using var _ = app;
-            var workspaces = app.Services.GetRequiredService<WorkspaceService>();
-            var workspace = await workspaces.CreateWorkspaceAsync("bench", "Bench");
-            var key = await workspaces.CreateKeyAsync(workspace.Id, ApiKeyKinds.Secret, "bench", "bench");
+            var (workspace, client) = await BenchServer.AdminClientAsync(app, address, settings.Clients);
+            using var __ = client;
             var database = app.Services.GetRequiredService<Database>();
             var lotteries = app.Services.GetRequiredService<Lotteries>();
             Console.WriteLine($"{engine}: inserting {settings.Customers:N0} customers with points…");
             var customers = await CustomersAsync(database, workspace.Id, settings.Customers);
 
-            using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = settings.Clients };
-            using var client = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(5) };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.PlainText);
 
             var requests = settings.Customers + settings.Customers / 10;
             var warm = await LotteryAsync(lotteries, workspace.Id, settings.Customers);
