@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pond.Audience;
 using Pond.Commerce;
 using Pond.Fission;
+using Pond.Journeys;
 using Pond.Storage;
 using Pond.Workspaces;
 
@@ -22,6 +23,7 @@ public static class PondServices
         services.AddSingleton<AudienceChanges>();
         services.AddCommerce();
         services.AddFission();
+        services.AddJourneys();
         return services;
     }
 }

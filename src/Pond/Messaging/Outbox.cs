@@ -12,6 +12,31 @@ public static class OutboxChannels
 {
     /// <summary>A WeCom welcome message (欢迎语), sent with the WelcomeCode of an add_external_contact callback.</summary>
     public const string WeComWelcome = "wecom_welcome";
+
+    /// <summary>A WeCom 1:1 message task (externalcontact/add_msg_template, chat_type single): the staff member confirms it in WeCom.</summary>
+    public const string WeComMessage = "wecom_message";
+
+    /// <summary>A WeCom group message task (add_msg_template, chat_type group) for a staff member's group chats.</summary>
+    public const string WeComGroupMessage = "wecom_group_message";
+
+    public const string Sms = "sms";
+    public const string Email = "email";
+
+    /// <summary>An HMAC-signed HTTP POST to a URL the operator names.</summary>
+    public const string Webhook = "webhook";
+
+    /// <summary>The console inbox: the embedded default, where messages wait for a person to read or forward them.</summary>
+    public const string Inbox = "inbox";
+
+    /// <summary>Channels a journey or SOP may name.</summary>
+    public static readonly IReadOnlyList<string> Outbound = [WeComMessage, WeComGroupMessage, Sms, Email, Webhook, Inbox];
+}
+
+/// <summary>What a message is for. Marketing messages pass the respect rules (consent, frequency cap, quiet hours, rate limits); transactional ones are exempt and marked.</summary>
+public static class MessagePurposes
+{
+    public const string Marketing = "marketing";
+    public const string Transactional = "transactional";
 }
 
 public static class OutboxStates
@@ -20,6 +45,12 @@ public static class OutboxStates
     public const string Sending = "sending";
     public const string Sent = "sent";
     public const string Failed = "failed";
+
+    /// <summary>The provider confirmed delivery (a delivery receipt, an SMTP accept, a 2xx from a webhook).</summary>
+    public const string Delivered = "delivered";
+
+    /// <summary>Not sent on purpose: the reason names the rule (opted out, frequency cap, no address…).</summary>
+    public const string Suppressed = "suppressed";
 
     /// <summary>No adapter can send it here (WeCom not connected): it stays visible in the console's outbox.</summary>
     public const string Held = "held";
@@ -32,6 +63,9 @@ public sealed class OutboxMessage
     public Guid? CustomerId { get; init; }
     public string? CustomerName { get; init; }
     public string Channel { get; init; } = "";
+    public string Purpose { get; init; } = MessagePurposes.Transactional;
+    public string? Source { get; init; }
+    public DateTimeOffset? DeliveredAt { get; init; }
     public string Payload { get; init; } = "{}";
     public string State { get; init; } = "";
     public string? Reason { get; init; }
@@ -58,14 +92,25 @@ public sealed class OutboxMessage
 /// </summary>
 public sealed class Outbox(Database database)
 {
+    /// <summary>A transactional message (the welcome message answering an add).</summary>
     public static Task EnqueueAsync(
         DbConnection connection, DbTransaction transaction, Guid workspaceId, Guid? customerId, string channel, string dedupeKey, string payload, DateTimeOffset now) =>
-        connection.ExecuteAsync(
+        EnqueueAsync(connection, transaction, new OutboundMessage(workspaceId, customerId, channel, MessagePurposes.Transactional, "welcome", dedupeKey, payload, now));
+
+    /// <summary>
+    /// Writes one message in the caller's transaction; a repeated dedupe key writes nothing and returns false. The
+    /// dispatcher applies the respect rules to marketing messages when they fall due, not here, so an opt-out or a cap
+    /// reached between scheduling and sending still counts.
+    /// </summary>
+    public static async Task<bool> EnqueueAsync(DbConnection connection, DbTransaction transaction, OutboundMessage message) =>
+        await connection.ExecuteAsync(
             """
-            INSERT INTO outbox (id, workspace_id, customer_id, channel, dedupe_key, payload, state, attempts, next_attempt_at, created_at)
-            VALUES (@id, @workspaceId, @customerId, @channel, @dedupeKey, @payload, 'scheduled', 0, @now, @now)
+            INSERT INTO outbox (id, workspace_id, customer_id, channel, dedupe_key, payload, state, attempts, next_attempt_at, created_at, purpose, source)
+            VALUES (@id, @WorkspaceId, @CustomerId, @Channel, @DedupeKey, @Payload, 'scheduled', 0, @DueAt, @DueAt, @Purpose, @Source)
             ON CONFLICT DO NOTHING
-            """, new { id = Guid.CreateVersion7(), workspaceId, customerId, channel, dedupeKey, payload, now }, transaction);
+            """,
+            new { id = Guid.CreateVersion7(), message.WorkspaceId, message.CustomerId, message.Channel, message.DedupeKey, message.Payload, message.DueAt, message.Purpose, message.Source },
+            transaction) == 1;
 
     /// <param name="onlyOwnedBy">For the staff role: only messages to customers this staff member owns.</param>
     public async Task<IReadOnlyList<OutboxMessage>> ListAsync(Guid workspaceId, string? state = null, int limit = 200, Guid? onlyOwnedBy = null)
@@ -73,7 +118,7 @@ public sealed class Outbox(Database database)
         await using var connection = await database.OpenAsync();
         return (await connection.QueryAsync<OutboxMessage>(
             $"""
-            SELECT o.id, o.customer_id, c.display_name AS customer_name, o.channel, o.payload, o.state, o.reason, o.attempts, o.next_attempt_at, o.created_at, o.sent_at
+            SELECT o.id, o.customer_id, c.display_name AS customer_name, o.channel, o.payload, o.state, o.reason, o.attempts, o.next_attempt_at, o.created_at, o.sent_at, o.purpose, o.source, o.delivered_at
             FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id
             WHERE o.workspace_id = @workspaceId{(state is null ? "" : " AND o.state = @state")}{(onlyOwnedBy is null ? "" : " AND c.owner_staff_id = @onlyOwnedBy")}
             ORDER BY o.created_at DESC LIMIT @limit
@@ -197,6 +242,14 @@ public sealed class OutboxDispatcher(Database database, WeComConnections wecom, 
         public string? CustomerName { get; init; }
     }
 }
+
+/// <summary>
+/// One message to write to the outbox. Payload is channel-specific JSON; every channel reads "text" (a template whose
+/// {variables} the dispatcher fills) and optionally "contentId" (an item of the content library sent with or as the
+/// message), "subject" (email), "url" and "body" (webhook), "staffId" (WeCom tasks), "chatIds" (group tasks).
+/// </summary>
+public sealed record OutboundMessage(
+    Guid WorkspaceId, Guid? CustomerId, string Channel, string Purpose, string? Source, string DedupeKey, string Payload, DateTimeOffset DueAt);
 
 /// <summary>Runs the dispatcher every second.</summary>
 internal sealed class OutboxEngine(OutboxDispatcher dispatcher, ILogger<OutboxEngine> logger) : BackgroundService
