@@ -47,6 +47,9 @@ public static class TagSources
 
     public static string Channel(string channelName) => $"channel:{channelName}";
 
+    /// <summary>A journey's tag step.</summary>
+    public static string Journey(string journeyName) => $"journey:{journeyName}";
+
     /// <summary>A segment that keeps the tag on exactly its members.</summary>
     public static string Segment(string segmentName) => $"segment:{segmentName}";
 

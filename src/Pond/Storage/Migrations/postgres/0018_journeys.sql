@@ -41,6 +41,7 @@ CREATE TABLE journey_runs (
     step_id text NOT NULL,
     due_at bigint,
     wait_event text,
+    armed boolean NOT NULL DEFAULT false,
     woken_at bigint,
     entry_key text NOT NULL,
     is_test boolean NOT NULL DEFAULT false,

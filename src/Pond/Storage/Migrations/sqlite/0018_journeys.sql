@@ -41,6 +41,7 @@ CREATE TABLE journey_runs (
     step_id TEXT NOT NULL,
     due_at BIGINT,
     wait_event TEXT,
+    armed INTEGER NOT NULL DEFAULT 0,
     woken_at BIGINT,
     entry_key TEXT NOT NULL,
     is_test INTEGER NOT NULL DEFAULT 0,
