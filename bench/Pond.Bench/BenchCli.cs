@@ -35,9 +35,11 @@ internal static class BenchCli
             return await ReferralsAsync(args);
         if (args.Length > 0 && args[0] == "lottery")
             return await LotteryAsync(args);
+        if (args.Length > 0 && args[0] == "journeys")
+            return await JourneysAsync(args);
         if (args.Length == 0 || args[0] != "ingest")
         {
-            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000] | coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32] | points [--engine sqlite|postgres|both] [--requests 10000] [--clients 64] | flashsale [--engine sqlite|postgres|both] [--attempts 20000] [--clients 64] [--stock 5000] [--customers 20000] | referrals [--engine sqlite|postgres|both] [--adds 20000] [--participants 1000] | lottery [--engine sqlite|postgres|both] [--customers 5000] [--clients 64]");
+            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000] | coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32] | points [--engine sqlite|postgres|both] [--requests 10000] [--clients 64] | flashsale [--engine sqlite|postgres|both] [--attempts 20000] [--clients 64] [--stock 5000] [--customers 20000] | referrals [--engine sqlite|postgres|both] [--adds 20000] [--participants 1000] | lottery [--engine sqlite|postgres|both] [--customers 5000] [--clients 64] | journeys [--engine sqlite|postgres|both] [--customers 1000000] [--baseline 5000]");
             return 2;
         }
 
@@ -214,6 +216,30 @@ internal static class BenchCli
         Console.WriteLine(Audience.AudienceBench.Table(result));
         // A count that differs from the SQL means the index is wrong: fail the run.
         return result.Match ? 0 : 1;
+    }
+
+    /// <summary>`journeys [--engine sqlite|postgres|both] [--customers 1000000] [--baseline 5000]`</summary>
+    private static async Task<int> JourneysAsync(string[] args)
+    {
+        var settings = new Journeys.JourneyBench.Settings();
+        var engine = "both";
+        for (var i = 1; i + 1 < args.Length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--engine": engine = args[i + 1]; break;
+                case "--customers": settings = settings with { Customers = int.Parse(args[i + 1], CultureInfo.InvariantCulture) }; break;
+                case "--baseline": settings = settings with { BaselineRuns = int.Parse(args[i + 1], CultureInfo.InvariantCulture) }; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}.");
+            }
+        }
+
+        var rows = new List<Journeys.JourneyBench.Result>();
+        foreach (var e in Engines(engine))
+            rows.Add(await Journeys.JourneyBench.RunAsync(e, settings));
+        Console.WriteLine();
+        Console.WriteLine(Journeys.JourneyBench.Table(settings, rows));
+        return rows.All(r => r.Consistent) ? 0 : 1;
     }
 
     /// <summary>`coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32]`</summary>
