@@ -16,6 +16,7 @@ using Pond.Server.Staff;
 using Pond.Server.Workspaces;
 using Pond.Server.Ingestion;
 using Pond.Server.Loyalty;
+using Pond.Server.Messaging;
 using Pond.Storage;
 
 namespace Pond.Server.Hosting;
@@ -78,6 +79,7 @@ internal static class PondHost
         services.AddReferralsApi(options.RunEngines);
         services.AddReferralPosters();
         services.AddReferralAnalytics();
+        services.AddMessaging(options);
 
         configure?.Invoke(services);
 
@@ -122,6 +124,7 @@ internal static class PondHost
         app.MapReferralAnalyticsApi();
         app.MapAssistsApi();
         app.MapLotteriesApi();
+        app.MapMessagingApi();
         app.MapGameFragments();
         app.MapActivityFragments();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
