@@ -200,7 +200,7 @@ internal static class MessagingApi
 
     private static ContentHttpResult Page(string title, string text, string? button, int status, bool en)
     {
-        var encoder = HtmlEncoder.Default;
+        var encoder = HtmlEncoder.Create(System.Text.Unicode.UnicodeRanges.All);
         var form = button is null ? "" : $"<form method=\"post\"><button type=\"submit\" data-testid=\"unsubscribe\">{encoder.Encode(button)}</button></form>";
         var html = $"""
             <!doctype html><html lang="{(en ? "en" : "zh-CN")}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

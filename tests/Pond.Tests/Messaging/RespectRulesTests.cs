@@ -52,7 +52,7 @@ public sealed class RespectRulesTests
         var counts = await scene.Admin.GetAsync<OutboxCounts>("/api/outbox/counts");
         counts.WaitingByReason[OutboxReasons.QuietHours].ShouldBe(1);
 
-        scene.Clock.Advance(TimeSpan.FromHours(8) - TimeSpan.FromMinutes(31)); // 07:59
+        scene.Clock.Advance(TimeSpan.FromMinutes((8 * 60) + 29)); // 07:59
         (await scene.DispatchAsync()).ShouldBe(0);
         scene.Clock.Advance(TimeSpan.FromMinutes(1)); // 08:00
         (await scene.DispatchAsync()).ShouldBe(1);
@@ -211,7 +211,7 @@ public sealed class RespectRulesTests
         (await done.Content.ReadAsStringAsync()).ShouldContain("You will not receive marketing messages from us any more.");
 
         var consent = await scene.Admin.GetAsync<JsonElement>($"/api/customers/{customer}");
-        consent.GetProperty("marketingOptOut").GetBoolean().ShouldBeTrue();
+        consent.GetProperty("consent").GetProperty("marketingOptOut").GetBoolean().ShouldBeTrue();
         var next = await scene.SendAsync(new { customerId = customer, channel = "inbox", purpose = "marketing", text = "还在吗" });
         await scene.DispatchAsync();
         (await scene.GetAsync(next.Id)).Reason.ShouldBe(OutboxReasons.OptedOut);
