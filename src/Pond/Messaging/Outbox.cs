@@ -355,6 +355,11 @@ internal sealed class OutboxDispatcher(
             payload["template"] = template;
             text = MessageVariables.Render(template, name => Value(name, recipient, payload, unsubscribe));
             payload["text"] = text;
+            if ((payload["subjectTemplate"]?.GetValue<string>() ?? payload["subject"]?.GetValue<string>()) is { } subject)
+            {
+                payload["subjectTemplate"] = subject;
+                payload["subject"] = MessageVariables.Render(subject, name => Value(name, recipient, payload, unsubscribe));
+            }
         }
 
         var send = new ChannelSend(message.Id, message.WorkspaceId, message.Channel, message.Purpose, message.Source, recipient, payload, text, material, settings,
