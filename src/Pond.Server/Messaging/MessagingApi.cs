@@ -140,11 +140,13 @@ internal static class MessagingApi
         var form = await request.ReadFormAsync();
         var settings = await store.GetAsync(workspace);
         if (!settings.SmsConfigured || settings.SmsProvider != TwilioSms.ProviderName)
-            return (false, form);
+            throw new CallbackSignatureException("SMS through Twilio is not configured for this workspace.");
         var url = (links.Absolute(request.Path) ?? new Uri($"{request.Scheme}://{request.Host}{request.Path}")) + request.QueryString.ToString();
         var expected = TwilioSms.Signature(settings.SmsAuthToken!, url, form.Select(f => new KeyValuePair<string, string>(f.Key, f.Value.ToString())));
         var given = request.Headers["X-Twilio-Signature"].ToString();
-        return (System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(expected), System.Text.Encoding.ASCII.GetBytes(given)), form);
+        if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(expected), System.Text.Encoding.ASCII.GetBytes(given)))
+            throw new CallbackSignatureException("X-Twilio-Signature does not match: it must be Base64(HMAC-SHA1(auth token, callback URL + sorted form fields)).");
+        return (true, form);
     }
 
     public static async Task<Results<NoContent, UnauthorizedHttpResult>> TwilioStatus(

@@ -53,7 +53,7 @@ public sealed class ChannelAdapterTests
         sent.Text.ShouldBe("林晓你好，我是小美，新品指南请查收");
         var bodies = tasks.Tasks.ToList();
         bodies.Count.ShouldBe(3);
-        var single = bodies.Single(b => b.GetProperty("external_userid")[0].GetString() == "wmAbCdEf123");
+        var single = bodies.Single(b => b.GetProperty("chat_type").GetString() == "single" && b.GetProperty("external_userid")[0].GetString() == "wmAbCdEf123");
         single.GetProperty("chat_type").GetString().ShouldBe("single");
         single.GetProperty("sender").GetString().ShouldBe("xiaomei");
         single.GetProperty("text").GetProperty("content").GetString().ShouldBe("林晓你好，我是小美，新品指南请查收");
@@ -154,7 +154,8 @@ public sealed class ChannelAdapterTests
         var providerId = await connection.ExecuteScalarAsync<string>("SELECT provider_message_id FROM outbox WHERE id = @id", new { id = early.Id });
         providerId.ShouldStartWith("SM");
         var receipt = new Dictionary<string, string> { ["MessageSid"] = providerId!, ["MessageStatus"] = "delivered", ["AccountSid"] = TwilioStandIn.AccountSid, ["To"] = "+8613800138000" };
-        (await TwilioStandIn.CallbackAsync(anonymous, callback, receipt, "wrong-token")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        var forged = await TwilioStandIn.CallbackAsync(anonymous, callback, receipt, "wrong-token");
+        forged.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, callback + " " + await forged.Content.ReadAsStringAsync());
         (await scene.GetAsync(early.Id)).State.ShouldBe(OutboxStates.Sent);
         (await TwilioStandIn.CallbackAsync(anonymous, callback, receipt)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         var delivered = await scene.GetAsync(early.Id);
