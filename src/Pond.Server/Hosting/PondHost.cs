@@ -17,6 +17,7 @@ using Pond.Server.Staff;
 using Pond.Server.Workspaces;
 using Pond.Server.Ingestion;
 using Pond.Server.Loyalty;
+using Pond.Server.Messaging;
 using Pond.Storage;
 
 namespace Pond.Server.Hosting;
@@ -80,6 +81,7 @@ internal static class PondHost
         services.AddReferralPosters();
         services.AddReferralAnalytics();
         services.AddJourneysApi(options.RunEngines);
+        services.AddMessaging(options);
 
         configure?.Invoke(services);
 
@@ -125,6 +127,7 @@ internal static class PondHost
         app.MapJourneysApi();
         app.MapAssistsApi();
         app.MapLotteriesApi();
+        app.MapMessagingApi();
         app.MapGameFragments();
         app.MapActivityFragments();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();

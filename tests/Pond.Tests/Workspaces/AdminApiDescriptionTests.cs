@@ -57,6 +57,8 @@ public sealed class AdminApiDescriptionTests
             "ListBargains", "CreateBargain", "GetBargain", "UpdateBargain", "GetBargainCounters", "ListBargainSessions", "OpenBargainSession",
             "GetBargainSession", "CutBargain", "PurchaseBargain",
             "ListLotteries", "CreateLottery", "GetLottery", "UpdateLottery", "GetLotteryCounters", "DrawLottery", "ListLotteryDraws", "ListLotteryWinners",
+            "GetMessagingSettings", "UpdateMessagingSettings", "CountOutbox", "GetOutboxMessage", "RetryOutboxMessage", "SendMessage",
+            "ListInbox", "MarkInboxRead", "MarkInboxHandled",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
