@@ -9,6 +9,7 @@ using Pond.Server.Audience;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
 using Pond.Server.Commerce;
+using Pond.Server.Content;
 using Pond.Ingestion;
 using Pond.Server.Components;
 using Pond.Server.Customers;
@@ -78,6 +79,7 @@ internal static class PondHost
         services.AddReferralsApi(options.RunEngines);
         services.AddReferralPosters();
         services.AddReferralAnalytics();
+        services.AddContentApi(options.DataDirectory);
 
         configure?.Invoke(services);
 
@@ -124,6 +126,7 @@ internal static class PondHost
         app.MapLotteriesApi();
         app.MapGameFragments();
         app.MapActivityFragments();
+        app.MapContentApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();
