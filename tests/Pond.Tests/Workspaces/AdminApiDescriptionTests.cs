@@ -57,6 +57,12 @@ public sealed class AdminApiDescriptionTests
             "ListBargains", "CreateBargain", "GetBargain", "UpdateBargain", "GetBargainCounters", "ListBargainSessions", "OpenBargainSession",
             "GetBargainSession", "CutBargain", "PurchaseBargain",
             "ListLotteries", "CreateLottery", "GetLottery", "UpdateLottery", "GetLotteryCounters", "DrawLottery", "ListLotteryDraws", "ListLotteryWinners",
+            // Content library (docs/content.md).
+            "ListContentFolders", "CreateContentFolder", "UpdateContentFolder", "DeleteContentFolder",
+            "ListContentItems", "GetContentItem", "CreateContentItem", "UpdateContentItem", "MoveContentItems", "ArchiveContentItem", "RestoreContentItem",
+            "GetContentClicks", "PersonalizeContentItem", "UploadContentFile", "ReplaceContentFile", "GetContentFile",
+            "ListContentTags", "ListContentVariables", "PreviewContent",
+            // end content library
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
