@@ -127,6 +127,7 @@ internal static class PondHost
         app.MapGameFragments();
         app.MapActivityFragments();
         app.MapContentApi();
+        app.MapContentFragments();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();
