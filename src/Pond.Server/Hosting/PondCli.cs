@@ -1,3 +1,4 @@
+using Pond.Content;
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Pond.Activities;
@@ -269,6 +270,7 @@ internal static class PondCli
         services.AddPondCore(options.ConnectionString);
         services.AddAudience(runEngine: false);
         services.AddActivities(runEngines: false);
+        services.AddContentLibrary(options.DataDirectory);
         return services.BuildServiceProvider();
     }
 }

@@ -10,6 +10,7 @@ using Pond.Server.Audience;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
 using Pond.Server.Commerce;
+using Pond.Server.Content;
 using Pond.Ingestion;
 using Pond.Server.Components;
 using Pond.Server.Customers;
@@ -82,6 +83,7 @@ internal static class PondHost
         services.AddReferralAnalytics();
         services.AddJourneysApi(options.RunEngines);
         services.AddMessaging(options);
+        services.AddContentApi(options.DataDirectory);
 
         configure?.Invoke(services);
 
@@ -130,6 +132,8 @@ internal static class PondHost
         app.MapMessagingApi();
         app.MapGameFragments();
         app.MapActivityFragments();
+        app.MapContentApi();
+        app.MapContentFragments();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();

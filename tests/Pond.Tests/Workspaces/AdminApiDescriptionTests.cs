@@ -59,6 +59,12 @@ public sealed class AdminApiDescriptionTests
             "ListLotteries", "CreateLottery", "GetLottery", "UpdateLottery", "GetLotteryCounters", "DrawLottery", "ListLotteryDraws", "ListLotteryWinners",
             "GetMessagingSettings", "UpdateMessagingSettings", "CountOutbox", "GetOutboxMessage", "RetryOutboxMessage", "SendMessage",
             "ListInbox", "MarkInboxRead", "MarkInboxHandled",
+            // Content library (docs/content.md).
+            "ListContentFolders", "CreateContentFolder", "UpdateContentFolder", "DeleteContentFolder",
+            "ListContentItems", "GetContentItem", "CreateContentItem", "UpdateContentItem", "MoveContentItems", "ArchiveContentItem", "RestoreContentItem",
+            "GetContentClicks", "PersonalizeContentItem", "UploadContentFile", "ReplaceContentFile", "GetContentFile",
+            "ListContentTags", "ListContentVariables", "PreviewContent",
+            // end content library
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
