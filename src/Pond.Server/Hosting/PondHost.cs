@@ -12,6 +12,7 @@ using Pond.Server.Commerce;
 using Pond.Ingestion;
 using Pond.Server.Components;
 using Pond.Server.Customers;
+using Pond.Server.Sop;
 using Pond.Server.Staff;
 using Pond.Server.Workspaces;
 using Pond.Server.Ingestion;
@@ -78,6 +79,7 @@ internal static class PondHost
         services.AddReferralsApi(options.RunEngines);
         services.AddReferralPosters();
         services.AddReferralAnalytics();
+        services.AddSopApi(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -124,6 +126,7 @@ internal static class PondHost
         app.MapLotteriesApi();
         app.MapGameFragments();
         app.MapActivityFragments();
+        app.MapSopApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();
