@@ -57,6 +57,8 @@ public sealed class AdminApiDescriptionTests
             "ListBargains", "CreateBargain", "GetBargain", "UpdateBargain", "GetBargainCounters", "ListBargainSessions", "OpenBargainSession",
             "GetBargainSession", "CutBargain", "PurchaseBargain",
             "ListLotteries", "CreateLottery", "GetLottery", "UpdateLottery", "GetLotteryCounters", "DrawLottery", "ListLotteryDraws", "ListLotteryWinners",
+            "ListSopPlans", "CreateSopPlan", "GetSopPlan", "UpdateSopPlan", "PauseSopPlan", "ResumeSopPlan", "DeleteSopPlan", "GetSopCalendar",
+            "ListSopGroups", "SetSopGroupTags", "ListTasks", "GetTaskCompletion", "GetTask", "CompleteTask", "SkipTask",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
