@@ -432,3 +432,19 @@ internal static class SopCalendar
         return items.OrderBy(i => i.At).ThenBy(i => i.PlanName, StringComparer.Ordinal).ToList();
     }
 }
+
+/// <summary>A content item the plan editor offers (content_items, the content library).</summary>
+internal sealed class SopContentChoice
+{
+    public Guid Id { get; init; }
+    public string Title { get; init; } = "";
+    public string Kind { get; init; } = "";
+
+    public static async Task<IReadOnlyList<SopContentChoice>> ListAsync(Database database, Guid workspaceId)
+    {
+        await using var connection = await database.OpenAsync();
+        return (await connection.QueryAsync<SopContentChoice>(
+            "SELECT id, title, kind FROM content_items WHERE workspace_id = @workspaceId AND archived = @no ORDER BY updated_at DESC, id LIMIT 500",
+            new { workspaceId, no = false })).AsList();
+    }
+}
