@@ -198,7 +198,8 @@ internal static class SopOccurrences
                     foreach (var entry in plan.Entries)
                     {
                         var at = SopSchedule.CustomerAt(entry, add.Since, add.CreatedAt, zone);
-                        if (at <= after || at > until || !SopSchedule.InWindow(plan, at))
+                        // Inclusive below: an add recorded in the same millisecond as the last sweep still counts (the dedupe key stops repeats).
+                        if (at < after || at > until || !SopSchedule.InWindow(plan, at))
                             continue;
                         list.Add(new SopOccurrence(plan.Id, plan.Name, plan.Kind, entry.Id, entry.Title, at, SopSchedule.LocalDate(at, zone), add.OwnerStaffId,
                             add.StaffName, add.CustomerId, add.CustomerName, null, null, entry.Text ?? "", entry.ContentId, null, add.CarrierKind == CarrierKinds.WecomAccount));

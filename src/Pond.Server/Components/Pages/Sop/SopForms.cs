@@ -17,6 +17,20 @@ public sealed class SopPlanForm
     public Dictionary<string, string> Staff { get; set; } = [];
     public List<SopEntryForm> Entries { get; set; } = [];
 
+    /// <summary>The form binder leaves collections it found no fields for as null.</summary>
+    internal SopPlanForm Normalized()
+    {
+        Staff ??= [];
+        Entries ??= [];
+        foreach (var entry in Entries)
+        {
+            entry.Days ??= [];
+            entry.Variations ??= [];
+        }
+
+        return this;
+    }
+
     internal SopPlanInput ToInput(string kind, TimeZoneInfo zone) => new()
     {
         Kind = kind, Name = Name, Status = Status,
