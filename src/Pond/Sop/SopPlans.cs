@@ -335,8 +335,12 @@ internal sealed class SopPlans(Database database, AuditLog audit, TimeProvider c
         return new CleanEntry(entry.Id, time.Hour * 60 + time.Minute, SopSchedule.MaskOf(weekdays), kind == SopKinds.Customer ? offset : 0, title, text, entry.ContentId, variations);
     }
 
-    private static string DefaultTitle(string? text, TimeOnly time) =>
-        text is null ? time.ToString("HH:mm", CultureInfo.InvariantCulture) : text.Length <= 30 ? text : text[..30] + "…";
+    /// <summary>The text's start without its {variables}, so a title never shows a placeholder.</summary>
+    private static string DefaultTitle(string? text, TimeOnly time)
+    {
+        var plain = MessageVariables.Render(text, _ => "").TrimStart(' ', '，', ',', '!', '！');
+        return plain.Length == 0 ? time.ToString("HH:mm", CultureInfo.InvariantCulture) : plain.Length <= 30 ? plain : plain[..30] + "…";
+    }
 
     private static List<string> CleanTags(IReadOnlyList<string>? tags, string field, bool allowEmpty)
     {
