@@ -5,6 +5,7 @@ using Pond.Audience.Scores;
 using Pond.Server.Account;
 using Pond.Server.Activities;
 using Pond.Server.Fission;
+using Pond.Server.Journeys;
 using Pond.Server.Audience;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
@@ -79,6 +80,7 @@ internal static class PondHost
         services.AddReferralsApi(options.RunEngines);
         services.AddReferralPosters();
         services.AddReferralAnalytics();
+        services.AddJourneysApi(options.RunEngines);
         services.AddSopApi(options.RunEngines);
 
         configure?.Invoke(services);
@@ -122,6 +124,7 @@ internal static class PondHost
         app.MapReferralsApi();
         app.MapPostersApi();
         app.MapReferralAnalyticsApi();
+        app.MapJourneysApi();
         app.MapAssistsApi();
         app.MapLotteriesApi();
         app.MapGameFragments();

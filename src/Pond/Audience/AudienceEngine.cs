@@ -20,7 +20,7 @@ public sealed record AudiencePreview(int Count, int PoolSize, IReadOnlyList<Guid
 /// the background loop, and API calls that (re)define a segment, take turns.
 /// </summary>
 internal sealed class AudienceEngine(
-    AudienceIndex index, AudienceChanges changes, Database database, TimeProvider clock, ILogger<AudienceEngine> logger) : IDisposable
+    AudienceIndex index, AudienceChanges changes, Database database, Journeys.JourneyEntries journeys, TimeProvider clock, ILogger<AudienceEngine> logger) : IDisposable
 {
     public const string Entered = "segment.entered";
     public const string Exited = "segment.exited";
@@ -373,6 +373,8 @@ internal sealed class AudienceEngine(
                     new { segmentId = segment.Id, ids = Ids(chunk), now }, transaction);
                 await InsertEventsAsync(connection, transaction, audience.WorkspaceId, chunk, Entered, segment.Id, detail, now);
             }
+
+            await journeys.OnSegmentEnteredAsync(connection, transaction, audience.WorkspaceId, segment.Id, enteredIds, now);
 
             // A synced tag moves with the membership, in the same transaction. Read fresh: renaming a tag renames it here too.
             var stored = await connection.QuerySingleOrDefaultAsync<SyncRow>(

@@ -20,8 +20,8 @@ namespace Pond.Ingestion;
 /// (unique per workspace and message id) marks it as applied.
 /// </summary>
 public sealed class EventProcessor(
-    Database database, IdentityResolver resolver, AudienceChanges audience, OrderBook orders, Fission.ReferralEngine referrals, TimeProvider clock,
-    ILogger<EventProcessor> logger) : IDisposable
+    Database database, IdentityResolver resolver, AudienceChanges audience, OrderBook orders, Fission.ReferralEngine referrals, Journeys.JourneyEntries journeys,
+    TimeProvider clock, ILogger<EventProcessor> logger) : IDisposable
 {
     public const string CheckpointName = "event_processor";
 
@@ -211,6 +211,8 @@ public sealed class EventProcessor(
                 await ApplyTrackAsync(connection, transaction, customer, name, message, logged.MessageId, occurredAt, touched, now);
                 if (name is TrackedEvents.OrderCompleted or TrackedEvents.OrderRefunded)
                     await ApplyOrderAsync(statements, customer, name, message, logged.MessageId, occurredAt, touched, now);
+                if (name is not null)
+                    await journeys.OnEventAsync(connection, transaction, logged.WorkspaceId, customer.Id, name, properties, logged.MessageId, occurredAt, now);
                 break;
             case "page" or "screen":
                 name = SegmentMessages.ReadString(message, "name");

@@ -176,6 +176,7 @@ public static class PointsSources
     public const string Redeem = "redeem";
     public const string Gift = "gift";
     public const string Expiry = "expiry";
+    public const string Journey = "journey";
     /// <summary>Earnings paying back points a refund could not take (see points_balances.debt).</summary>
     public const string Debt = "debt";
 }

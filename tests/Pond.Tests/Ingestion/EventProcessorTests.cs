@@ -187,11 +187,11 @@ public sealed class EventProcessorTests
         var database = interrupted.Service<Database>();
         var resolver = interrupted.Service<IdentityResolver>();
         // Small batches so the stop falls between committed batches, as a crash would.
-        using (var first = new EventProcessor(database, resolver, new Pond.Audience.AudienceChanges(), interrupted.Service<Pond.Commerce.OrderBook>(), interrupted.Service<Pond.Fission.ReferralEngine>(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<EventProcessor>.Instance) { BatchSize = 7, MaxBatchSize = 7 })
+        using (var first = new EventProcessor(database, resolver, new Pond.Audience.AudienceChanges(), interrupted.Service<Pond.Commerce.OrderBook>(), interrupted.Service<Pond.Fission.ReferralEngine>(), interrupted.Service<Pond.Journeys.JourneyEntries>(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<EventProcessor>.Instance) { BatchSize = 7, MaxBatchSize = 7 })
             (await first.ProcessPendingAsync(maxEvents: 23)).ShouldBe(23);
         (await interrupted.ScalarAsync<long>("SELECT position FROM processor_checkpoints")).ShouldBeGreaterThan(0);
 
-        using (var restarted = new EventProcessor(database, resolver, new Pond.Audience.AudienceChanges(), interrupted.Service<Pond.Commerce.OrderBook>(), interrupted.Service<Pond.Fission.ReferralEngine>(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<EventProcessor>.Instance) { BatchSize = 7, MaxBatchSize = 7 })
+        using (var restarted = new EventProcessor(database, resolver, new Pond.Audience.AudienceChanges(), interrupted.Service<Pond.Commerce.OrderBook>(), interrupted.Service<Pond.Fission.ReferralEngine>(), interrupted.Service<Pond.Journeys.JourneyEntries>(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<EventProcessor>.Instance) { BatchSize = 7, MaxBatchSize = 7 })
             (await restarted.ProcessPendingAsync()).ShouldBe(messages.Length - 23);
         (await interrupted.SnapshotAsync()).ShouldBe(expected);
 
@@ -325,7 +325,7 @@ public sealed class EventProcessorTests
         using (var client = oneByOne.Workspace.TrackingClient())
             await client.SendOkAsync("/v1/batch", new { batch = messages });
         using (var processor = new EventProcessor(
-            oneByOne.Service<Database>(), oneByOne.Service<IdentityResolver>(), new Pond.Audience.AudienceChanges(), oneByOne.Service<Pond.Commerce.OrderBook>(), oneByOne.Service<Pond.Fission.ReferralEngine>(), TimeProvider.System,
+            oneByOne.Service<Database>(), oneByOne.Service<IdentityResolver>(), new Pond.Audience.AudienceChanges(), oneByOne.Service<Pond.Commerce.OrderBook>(), oneByOne.Service<Pond.Fission.ReferralEngine>(), oneByOne.Service<Pond.Journeys.JourneyEntries>(), TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<EventProcessor>.Instance) { BatchSize = 1, MaxBatchSize = 1 })
             (await processor.ProcessPendingAsync()).ShouldBe(messages.Length);
 

@@ -47,6 +47,9 @@ public static class TagSources
 
     public static string Channel(string channelName) => $"channel:{channelName}";
 
+    /// <summary>A journey's tag step.</summary>
+    public static string Journey(string journeyName) => $"journey:{journeyName}";
+
     /// <summary>A segment that keeps the tag on exactly its members.</summary>
     public static string Segment(string segmentName) => $"segment:{segmentName}";
 
@@ -54,10 +57,11 @@ public static class TagSources
     {
         var valid = source is Manual or Api or Bulk or Event or Import
                     || (source.StartsWith("channel:", StringComparison.Ordinal) && source.Length > "channel:".Length)
-                    || (source.StartsWith("segment:", StringComparison.Ordinal) && source.Length > "segment:".Length);
+                    || (source.StartsWith("segment:", StringComparison.Ordinal) && source.Length > "segment:".Length)
+                    || (source.StartsWith("journey:", StringComparison.Ordinal) && source.Length > "journey:".Length);
         return valid && source.Length <= 200
             ? source
-            : throw new ArgumentException($"'{source}' is not a tag source: use manual, api, bulk, event, import, channel:<name> or segment:<name>.", nameof(source));
+            : throw new ArgumentException($"'{source}' is not a tag source: use manual, api, bulk, event, import, channel:<name>, segment:<name> or journey:<name>.", nameof(source));
     }
 }
 
