@@ -14,6 +14,7 @@ using Pond.Server.Content;
 using Pond.Ingestion;
 using Pond.Server.Components;
 using Pond.Server.Customers;
+using Pond.Server.Sop;
 using Pond.Server.Staff;
 using Pond.Server.Workspaces;
 using Pond.Server.Ingestion;
@@ -84,6 +85,7 @@ internal static class PondHost
         services.AddJourneysApi(options.RunEngines);
         services.AddMessaging(options);
         services.AddContentApi(options.DataDirectory);
+        services.AddSopApi(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -134,6 +136,7 @@ internal static class PondHost
         app.MapActivityFragments();
         app.MapContentApi();
         app.MapContentFragments();
+        app.MapSopApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();

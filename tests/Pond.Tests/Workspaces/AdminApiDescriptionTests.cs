@@ -65,6 +65,8 @@ public sealed class AdminApiDescriptionTests
             "GetContentClicks", "PersonalizeContentItem", "UploadContentFile", "ReplaceContentFile", "GetContentFile",
             "ListContentTags", "ListContentVariables", "PreviewContent",
             // end content library
+            "ListSopPlans", "CreateSopPlan", "GetSopPlan", "UpdateSopPlan", "PauseSopPlan", "ResumeSopPlan", "DeleteSopPlan", "GetSopCalendar",
+            "ListSopGroups", "SetSopGroupTags", "ListTasks", "GetTaskCompletion", "GetTask", "CompleteTask", "SkipTask",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
