@@ -80,6 +80,7 @@ internal static class PondHost
         services.AddReferralPosters();
         services.AddReferralAnalytics();
         services.AddJourneysApi(options.RunEngines);
+        services.AddJourneyConsole();
 
         configure?.Invoke(services);
 
