@@ -34,12 +34,63 @@ internal static class JourneysApi
         api.MapPost("/{id:guid}/status", SetJourneyStatus).WithName("SetJourneyStatus").RequireAuthorization(Policies.Operate)
             .WithSummary("Pauses (nobody new enters), resumes, or archives (customers in flight leave) a journey.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/templates", ListJourneyTemplates).WithName("ListJourneyTemplates").WithSummary("The journeys Pond ships, ready to adapt.");
+        api.MapPost("/templates/{key}", CreateJourneyFromTemplate).WithName("CreateJourneyFromTemplate").RequireAuthorization(Policies.Operate)
+            .WithSummary("Creates a draft from a shipped template, with the coupon templates it issues (reused by name).")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/{id:guid}/simulate", SimulateJourney).WithName("SimulateJourney")
+            .WithSummary("Runs the draft (or a given definition) for a hypothetical customer and timeline on a virtual clock: each step and message, in order. Writes nothing.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/{id:guid}/enroll", EnrollInJourney).WithName("EnrollInJourney").RequireAuthorization(Policies.Operate)
+            .WithSummary("Enters customers (customerIds, or a segment's members) into the live version; test: true runs it on the test customer, left out of the counters.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/{id:guid}/stats", GetJourneyStats).WithName("GetJourneyStats")
+            .WithSummary("Totals, per-step outcome counters with who waits where, and the journey's messages by state and suppression reason.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id:guid}/runs", ListJourneyRuns).WithName("ListJourneyRuns").WithSummary("Runs, newest first; filter by state, stepId, customerId.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/runs/{runId:guid}", GetJourneyRun).WithName("GetJourneyRun").WithSummary("One run with every step it took.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/{id:guid}/versions/{version:int}", GetJourneyVersion).WithName("GetJourneyVersion").WithSummary("A published version's definition.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
 
     internal sealed record StatusInput(string? Status);
+
+    internal sealed record TemplateInput(string? Name);
+
+    public static Ok<IReadOnlyList<JourneyTemplateInfo>> ListJourneyTemplates() => TypedResults.Ok(JourneyTemplates.List());
+
+    public static async Task<Created<Journey>> CreateJourneyFromTemplate(string key, TemplateInput? input, HttpContext context, JourneyTemplates templates)
+    {
+        var caller = context.Caller();
+        var journey = await templates.CreateAsync(caller.WorkspaceId, key, input?.Name, caller.Actor);
+        return TypedResults.Created($"/api/journeys/{journey.Id}", journey);
+    }
+
+    public static async Task<Ok<SimulationResult>> SimulateJourney(Guid id, SimulationInput input, HttpContext context, JourneySimulator simulator) =>
+        TypedResults.Ok(await simulator.SimulateAsync(context.Caller().WorkspaceId, id, input));
+
+    public static async Task<Ok<EnrolmentResult>> EnrollInJourney(Guid id, EnrolmentInput input, HttpContext context, JourneyRuns runs)
+    {
+        var caller = context.Caller();
+        return TypedResults.Ok(await runs.EnrollAsync(caller.WorkspaceId, id, input, caller.Actor));
+    }
+
+    public static async Task<Ok<JourneyStatsView>> GetJourneyStats(Guid id, HttpContext context, JourneyRuns runs) =>
+        TypedResults.Ok(await runs.StatsAsync(context.Caller().WorkspaceId, id));
+
+    public static async Task<Ok<IReadOnlyList<JourneyRun>>> ListJourneyRuns(Guid id, HttpContext context, JourneyRuns runs, string? state = null, string? stepId = null,
+        Guid? customerId = null, int? limit = null)
+    {
+        if (state is not null and not (RunStates.Waiting or RunStates.Completed or RunStates.Converted or RunStates.Exited))
+            throw new ValidationFailedException("state is waiting, completed, converted or exited.", "state");
+        return TypedResults.Ok(await runs.ListAsync(context.Caller().WorkspaceId, id, state, stepId, customerId, limit ?? 100));
+    }
+
+    public static async Task<Ok<JourneyRunDetail>> GetJourneyRun(Guid runId, HttpContext context, JourneyRuns runs) =>
+        TypedResults.Ok(await runs.RunAsync(context.Caller().WorkspaceId, runId));
 
     public static async Task<Ok<IReadOnlyList<Journey>>> ListJourneys(HttpContext context, JourneyCatalog catalog) =>
         TypedResults.Ok(await catalog.ListAsync(context.Caller().WorkspaceId));

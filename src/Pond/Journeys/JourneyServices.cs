@@ -13,6 +13,9 @@ public static class JourneyServices
         services.AddSingleton<JourneyEntries>();
         services.AddSingleton<JourneyEngine>();
         services.AddSingleton<JourneyScheduler>();
+        services.AddSingleton<JourneySimulator>();
+        services.AddSingleton<JourneyRuns>();
+        services.AddSingleton<JourneyTemplates>();
         return services;
     }
 
