@@ -124,6 +124,7 @@ internal static class PondHost
         app.MapPostersApi();
         app.MapReferralAnalyticsApi();
         app.MapJourneysApi();
+        app.MapJourneyFragments();
         app.MapAssistsApi();
         app.MapLotteriesApi();
         app.MapGameFragments();

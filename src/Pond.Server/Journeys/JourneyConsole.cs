@@ -1,8 +1,12 @@
 using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Pond.Audience;
 using Pond.Commerce.Coupons;
 using Pond.Journeys;
 using Pond.Messaging;
+using Pond.Server.Auth;
+using Pond.Workspaces;
+using Pond.Server.Components.Pages.Journeys;
 using Pond.Storage;
 
 namespace Pond.Server.Journeys;
@@ -11,6 +15,26 @@ internal static class JourneyConsoleServices
 {
     /// <summary>The journey console's page support (the pages are in Components/Pages/Journeys).</summary>
     public static IServiceCollection AddJourneyConsole(this IServiceCollection services) => services.AddSingleton<JourneyConsole>();
+
+    /// <summary>The dashboard's live fragment: htmx fetches it every few seconds and swaps it in.</summary>
+    public static IEndpointRouteBuilder MapJourneyFragments(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/journeys/{id:guid}/live", JourneyLive).RequireAuthorization(Policies.Read).ExcludeFromDescription()
+            .NotForStaffRole("Journeys range over every customer");
+        return routes;
+    }
+
+    private static async Task<RazorComponentResult<JourneyLivePanel>> JourneyLive(Guid id, HttpContext context, JourneyCatalog catalog, JourneyRuns runs)
+    {
+        var workspaceId = context.Caller().WorkspaceId;
+        var journey = await catalog.GetAsync(workspaceId, id);
+        return new(new Dictionary<string, object?>
+        {
+            [nameof(JourneyLivePanel.JourneyId)] = id,
+            [nameof(JourneyLivePanel.Stats)] = await runs.StatsAsync(workspaceId, id),
+            [nameof(JourneyLivePanel.Definition)] = await JourneyDashboard.DefinitionAsync(catalog, journey),
+        });
+    }
 }
 
 /// <summary>

@@ -119,6 +119,125 @@ public sealed class JourneyConsoleTests(BrowserFixture fixture)
         await Expect(page.GetByTestId("step-panel")).ToContainTextAsync("Channel");
         await ConsoleSteps.ScreenshotAsync(fixture, page, "journey-editor.en");
         await page.GetByRole(AriaRole.Button, new() { Name = "中文" }).ClickAsync();
+        await Expect(editor).ToHaveAttributeAsync("data-ready", "true");
+
+        // Simulate: a hypothetical customer who signs up; the draft's four steps on the time axis, a day apart from the start.
+        await page.GetByTestId("simulate-link").ClickAsync();
+        await Expect(page.GetByTestId("simulate-title")).ToContainTextAsync("新人欢迎旅程");
+        await page.GetByTestId("sim-traits").FillAsync("name=林小雨");
+        await page.GetByTestId("timeline-event").First.FillAsync("Order Completed");
+        await page.GetByTestId("simulate-run").ClickAsync();
+        var steps = page.GetByTestId("sim-step");
+        await Expect(steps).ToHaveCountAsync(4);
+        await Expect(steps.Nth(0)).ToHaveAttributeAsync("data-step", "wait-1");
+        await Expect(steps.Nth(0)).ToContainTextAsync("+1d");
+        await Expect(steps.Nth(1)).ToHaveAttributeAsync("data-step", "coupon-1");
+        await Expect(steps.Nth(1)).ToContainTextAsync("已发券");
+        await Expect(steps.Nth(2)).ToHaveAttributeAsync("data-step", "message-1");
+        await Expect(steps.Nth(3)).ToHaveAttributeAsync("data-step", "exit-1");
+        await Expect(page.GetByTestId("sim-message")).ToHaveCountAsync(1);
+        await Expect(page.GetByTestId("sim-message")).ToContainTextAsync("林小雨，送你一张新人券");
+        await Expect(page.GetByTestId("simulation-end")).ToContainTextAsync("已退出");
+        await Expect(page.GetByTestId("simulation-graph")).ToHaveAttributeAsync("data-rendered", "true");
+        await Expect(page.Locator("[data-testid=simulation-graph] .je-on-path")).ToHaveCountAsync(4);
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "journey-simulate.zh-CN");
+
+        // Publish from the editor.
+        await page.GotoAsync($"/journeys/{journeyId}");
+        await Expect(editor).ToHaveAttributeAsync("data-ready", "true");
+        await page.GetByTestId("publish").ClickAsync();
+        await Expect(page.GetByTestId("editor-notice")).ToHaveTextAsync("已发布为第 1 版。");
+        await Expect(page.GetByTestId("journey-status")).ToHaveTextAsync("进行中");
+
+        // A real customer signs up through the tracking API; the processor enters them, the engine runs the due step.
+        using var tracking = workspace.TrackingClient();
+        (await tracking.PostAsJsonAsync("/v1/identify", new { userId = "u-lin", traits = new { name = "林小雨" } })).EnsureSuccessStatusCode();
+        (await tracking.PostAsJsonAsync("/v1/track", new { userId = "u-lin", @event = "Signed Up" })).EnsureSuccessStatusCode();
+        await server.Service<EventProcessor>().ProcessPendingAsync();
+        var engine = server.Service<JourneyEngine>();
+        await engine.RunDueAsync();
+
+        await page.GetByTestId("dashboard-link").ClickAsync();
+        await Expect(page.GetByTestId("dashboard-title")).ToHaveTextAsync("新人欢迎旅程");
+        await Expect(page.GetByTestId("stat-entered")).ToHaveTextAsync("1");
+        await Expect(page.GetByTestId("stat-waiting")).ToHaveTextAsync("1");
+        await Expect(page.Locator("[data-testid=step-row][data-step='wait-1'] [data-metric=waiting]")).ToHaveTextAsync("1");
+        await Expect(page.Locator("[data-testid=dashboard-graph] [data-step='wait-1'] [data-testid=node-counts]")).ToContainTextAsync("等待中 1");
+        var runRow = page.GetByTestId("run-row");
+        await Expect(runRow).ToHaveCountAsync(1);
+        await Expect(runRow.GetByTestId("run-step")).ToHaveTextAsync("等一天");
+        await Expect(runRow).ToContainTextAsync("林小雨");
+
+        // A day later on the server's clock: the wait is over; the live panel shows the coupon issued, the message queued
+        // and the customer gone through the exit step.
+        clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
+        await engine.RunDueAsync();
+        await Expect(page.GetByTestId("stat-exited")).ToHaveTextAsync("1", new() { Timeout = 10_000 });
+        await Expect(page.GetByTestId("stat-waiting")).ToHaveTextAsync("0");
+        await Expect(page.Locator("[data-testid=step-row][data-step='coupon-1'] [data-metric=outcomes]")).ToHaveTextAsync("已发券 1");
+        await Expect(page.Locator("[data-testid=step-row][data-step='message-1'] [data-metric=outcomes]")).ToHaveTextAsync("已入发件箱 1");
+        await Expect(page.Locator("[data-testid=dashboard-graph] [data-step='coupon-1'] [data-testid=node-counts]")).ToContainTextAsync("已发券 1");
+        await page.ReloadAsync();
+        await Expect(page.GetByTestId("run-row").GetByTestId("run-state")).ToHaveTextAsync("已退出");
+        await Expect(page.GetByTestId("journey-messages")).Not.ToContainTextAsync("暂无消息");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "journey-dashboard.zh-CN");
+
+        // The run: every step it took, in order, on its version's graph.
+        await page.GetByTestId("run-link").ClickAsync();
+        await Expect(page.GetByTestId("run-state")).ToHaveTextAsync("已退出");
+        await Expect(page.GetByTestId("run-step")).ToHaveCountAsync(4);
+        await Expect(page.GetByTestId("run-step").Nth(1)).ToContainTextAsync("发新人券");
+        await Expect(page.GetByTestId("run-graph")).ToHaveAttributeAsync("data-rendered", "true");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "journey-run.zh-CN");
+
+        // The list shows the counters.
+        await page.GotoAsync("/journeys");
+        var row = page.Locator($"[data-testid=journey-row][data-journey='{journeyId}']");
+        await Expect(row.Locator("[data-metric=entered]")).ToHaveTextAsync("1");
+        await Expect(row.Locator("[data-metric=waiting]")).ToHaveTextAsync("0");
+        await Expect(page.GetByTestId("template")).ToHaveCountAsync(JourneyTemplates.List().Count);
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "journeys-list.zh-CN");
+
+        // In English.
+        await page.GetByRole(AriaRole.Button, new() { Name = "EN" }).ClickAsync();
+        await Expect(page.Locator("h1")).ToHaveTextAsync("Journeys");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "journeys-list.en");
+        await page.GotoAsync($"/journeys/{journeyId}/dashboard");
+        await Expect(page.GetByTestId("journey-stats")).ToContainTextAsync("Entered");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "journey-dashboard.en");
+        await page.GotoAsync($"/journeys/{journeyId}/simulate");
+        await page.GetByTestId("simulate-run").ClickAsync();
+        await Expect(page.GetByTestId("sim-step")).ToHaveCountAsync(4);
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "journey-simulate.en");
+    }
+
+    [Fact]
+    public async Task Template_CreatesADraft_TheEditorDrawsIt_AndTheLadderSimulates()
+    {
+        var workspace = await fixture.Server.CreateWorkspaceAsync("journey-templates");
+        var page = await fixture.NewPageAsync();
+        await ConsoleSteps.SignInAndLandOnHomeAsync(page, workspace.OwnerEmail, PondServer.OwnerPassword);
+        await page.GotoAsync("/journeys");
+        await page.Locator("[data-testid=template][data-template='luckin_ladder'] [data-testid=use-template]").ClickAsync();
+        await Expect(page.GetByTestId("journey-editor")).ToHaveAttributeAsync("data-ready", "true");
+        await Expect(page.GetByTestId("journey-title")).ToContainTextAsync("瑞幸阶梯券");
+        await Expect(page.GetByTestId("no-problems")).ToBeVisibleAsync();
+        var nodes = page.GetByTestId("graph-node");
+        (await nodes.CountAsync()).ShouldBeGreaterThan(10);
+        await Node(page, "coupon_85").ClickAsync();
+        await Expect(page.GetByTestId("coupon-template").Locator("option:checked")).ToHaveTextAsync("阶梯券 85折");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "journey-editor-ladder.zh-CN");
+
+        // Never buys: 85折, then 4.3折, then 2.8折.
+        await page.GetByTestId("simulate-link").ClickAsync();
+        await page.Locator("[data-testid=timeline-row] button").First.ClickAsync();
+        await page.GetByTestId("simulate-run").ClickAsync();
+        var issued = page.Locator("[data-testid=sim-step]", new() { HasText = "已发券" });
+        await Expect(issued).ToHaveCountAsync(3);
+        await Expect(issued.Nth(0)).ToContainTextAsync("85折");
+        await Expect(issued.Nth(1)).ToContainTextAsync("4.3折");
+        await Expect(issued.Nth(2)).ToContainTextAsync("2.8折");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "journey-simulate-ladder.zh-CN");
     }
 
     private static ILocator Node(IPage page, string stepId) => page.Locator($"[data-testid=graph-node][data-step='{stepId}']");

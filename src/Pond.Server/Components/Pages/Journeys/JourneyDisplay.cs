@@ -9,7 +9,7 @@ internal static class JourneyDisplay
     public static string Status(Text t, string status) => status switch
     {
         JourneyStatuses.Draft => t["Draft"],
-        JourneyStatuses.Live => t["Live"],
+        JourneyStatuses.Live => t["Running"],
         JourneyStatuses.Paused => t["Paused"],
         JourneyStatuses.Archived => t["Archived"],
         _ => status,
@@ -46,6 +46,15 @@ internal static class JourneyDisplay
         TriggerKinds.Segment => t["Entering a segment"],
         TriggerKinds.Date => trigger.DateTrait == DateTraits.Birthday ? t["Birthday"] : t["Days after the first order"],
         TriggerKinds.Inactivity => t["No {0} for {1} days", trigger.Event ?? "Order Completed", trigger.Days ?? 0],
+        _ => t["Manual or API enrolment"],
+    };
+
+    public static string TriggerKind(Text t, string kind) => kind switch
+    {
+        TriggerKinds.Event => t["An event"],
+        TriggerKinds.Segment => t["Entering a segment"],
+        TriggerKinds.Date => t["A date"],
+        TriggerKinds.Inactivity => t["Inactivity"],
         _ => t["Manual or API enrolment"],
     };
 
