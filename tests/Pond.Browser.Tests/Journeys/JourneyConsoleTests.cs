@@ -240,6 +240,30 @@ public sealed class JourneyConsoleTests(BrowserFixture fixture)
         await ConsoleSteps.ScreenshotAsync(fixture, page, "journey-simulate-ladder.zh-CN");
     }
 
+    [Fact]
+    public async Task DemoJourneys_LookAlive_OnTheListAndTheDashboard()
+    {
+        var workspace = await fixture.Server.CreateWorkspaceAsync("journey-demo");
+        await Pond.Tests.Fission.DemoReferralsTests.SmallBrandAsync(workspace, customers: 300);
+        var demo = await Pond.Server.Demo.DemoJourneys.SetUpAsync(fixture.Server.App.Services, workspace.Id);
+        demo.Enrolled.ShouldBeGreaterThan(200);
+        demo.Steps.ShouldBeGreaterThan(0);
+        var page = await fixture.NewPageAsync();
+        await ConsoleSteps.SignInAndLandOnHomeAsync(page, workspace.OwnerEmail, PondServer.OwnerPassword);
+
+        await page.GotoAsync("/journeys");
+        await Expect(page.GetByTestId("journey-row")).ToHaveCountAsync(5);
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "journeys-list-demo.zh-CN");
+        await page.GotoAsync($"/journeys/{demo.Journeys["first_order_3_days"]}/dashboard");
+        await Expect(page.GetByTestId("stat-waiting")).Not.ToHaveTextAsync("0");
+        await Expect(page.GetByTestId("run-row").First).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("message-state-chart")).ToHaveAttributeAsync("data-rendered", "true");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "journey-dashboard-demo.zh-CN");
+        await page.GetByRole(AriaRole.Button, new() { Name = "EN" }).ClickAsync();
+        await Expect(page.GetByTestId("journey-stats")).ToContainTextAsync("Waiting in a step");
+        await ConsoleSteps.ScreenshotAsync(fixture, page, "journey-dashboard-demo.en");
+    }
+
     private static ILocator Node(IPage page, string stepId) => page.Locator($"[data-testid=graph-node][data-step='{stepId}']");
 
     private static async Task DragAsync(IPage page, ILocator from, ILocator to, float dx = 0, float dy = 0)

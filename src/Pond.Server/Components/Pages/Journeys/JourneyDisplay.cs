@@ -67,6 +67,16 @@ internal static class JourneyDisplay
         _ => state,
     };
 
+    public static string EndReason(Text t, string? reason) => reason switch
+    {
+        null => "",
+        "goal" => t["reached the goal"],
+        "horizon" => t["still waiting when the simulation stopped"],
+        "exit_step" => t["an exit step"],
+        "archived" => t["the journey was archived"],
+        _ => reason,
+    };
+
     public static string Channel(Text t, string channel) => channel switch
     {
         "wecom_message" => t["WeCom 1:1 message task"],
