@@ -48,7 +48,7 @@ public sealed class JourneyEngine(
         // SKIP LOCKED lets several nodes share the due runs on PostgreSQL; SQLite's write lock already serialises them.
         var rows = (await connection.QueryAsync<RunRow>(
             $"""
-            SELECT id, workspace_id, journey_id, version, customer_id, step_id, armed, due_at, wait_event, woken_at, entered_at, is_test
+            SELECT id, workspace_id, journey_id, version, customer_id, step_id, armed, steps_taken, due_at, wait_event, woken_at, entered_at, is_test
             FROM journey_runs WHERE state = 'waiting' AND due_at <= @now ORDER BY due_at, id LIMIT @limit
             {(database.IsSqlite ? "" : "FOR UPDATE SKIP LOCKED")}
             """, new { now, limit }, transaction)).AsList();
@@ -83,13 +83,13 @@ public sealed class JourneyEngine(
         {
             var json = JsonSerializer.Serialize(runs.Select(r => new
             {
-                i = r.Id, s = r.State, t = r.StepId, a = r.Armed ? 1 : 0, d = r.DueAt?.ToUnixTimeMilliseconds(), w = r.WaitEvent,
+                i = r.Id, s = r.State, t = r.StepId, a = r.Armed ? 1 : 0, n = r.StepsTaken, d = r.DueAt?.ToUnixTimeMilliseconds(), w = r.WaitEvent,
                 e = r.State == RunStates.Waiting ? (long?)null : now.ToUnixTimeMilliseconds(), r = r.EndReason,
             }));
             await connection.ExecuteAsync(
                 """
-                UPDATE journey_runs SET state = j.s, step_id = j.t, armed = j.a, due_at = j.d, wait_event = j.w, woken_at = NULL, ended_at = j.e, end_reason = j.r
-                FROM (SELECT value ->> 'i' AS i, value ->> 's' AS s, value ->> 't' AS t, value ->> 'a' AS a, value ->> 'd' AS d, value ->> 'w' AS w,
+                UPDATE journey_runs SET state = j.s, step_id = j.t, armed = j.a, steps_taken = j.n, due_at = j.d, wait_event = j.w, woken_at = NULL, ended_at = j.e, end_reason = j.r
+                FROM (SELECT value ->> 'i' AS i, value ->> 's' AS s, value ->> 't' AS t, value ->> 'a' AS a, value ->> 'n' AS n, value ->> 'd' AS d, value ->> 'w' AS w,
                              value ->> 'e' AS e, value ->> 'r' AS r FROM json_each(@json)) AS j
                 WHERE journey_runs.id = j.i
                 """, new { json }, transaction);
@@ -100,7 +100,7 @@ public sealed class JourneyEngine(
         await connection.ExecuteAsync(
             """
             UPDATE journey_runs r SET state = j.s, step_id = j.t, armed = j.a, due_at = j.d, wait_event = j.w, woken_at = NULL, ended_at = j.e, end_reason = j.r
-            FROM unnest(@ids, @states, @steps, @armed, @due, @waits, @ends, @reasons) AS j(i, s, t, a, d, w, e, r)
+            FROM unnest(@ids, @states, @steps, @armed, @taken, @due, @waits, @ends, @reasons) AS j(i, s, t, a, n, d, w, e, r)
             WHERE r.id = j.i
             """,
             new
@@ -109,6 +109,7 @@ public sealed class JourneyEngine(
                 states = runs.Select(r => r.State).ToArray(),
                 steps = runs.Select(r => r.StepId).ToArray(),
                 armed = runs.Select(r => r.Armed).ToArray(),
+                taken = runs.Select(r => r.StepsTaken).ToArray(),
                 due = runs.Select(r => r.DueAt?.ToUnixTimeMilliseconds()).ToArray(),
                 waits = runs.Select(r => r.WaitEvent).ToArray(),
                 ends = runs.Select(r => r.State == RunStates.Waiting ? (long?)null : ended).ToArray(),
@@ -122,11 +123,11 @@ public sealed class JourneyEngine(
         {
             if (database.IsSqlite)
             {
-                var json = JsonSerializer.Serialize(taken.Select(t => new { i = t.RunId, s = t.StepId, a = t.At.ToUnixTimeMilliseconds(), o = t.Outcome, d = t.Detail }));
+                var json = JsonSerializer.Serialize(taken.Select(t => new { i = t.RunId, s = t.StepId, n = t.Ordinal, a = t.At.ToUnixTimeMilliseconds(), o = t.Outcome, d = t.Detail }));
                 await connection.ExecuteAsync(
                     """
-                    INSERT INTO journey_run_steps (run_id, step_id, at, outcome, detail)
-                    SELECT value ->> 'i', value ->> 's', value ->> 'a', value ->> 'o', value ->> 'd' FROM json_each(@json) WHERE true
+                    INSERT INTO journey_run_steps (run_id, step_id, ordinal, at, outcome, detail)
+                    SELECT value ->> 'i', value ->> 's', value ->> 'n', value ->> 'a', value ->> 'o', value ->> 'd' FROM json_each(@json) WHERE true
                     ON CONFLICT DO NOTHING
                     """, new { json }, transaction);
             }
@@ -134,12 +135,12 @@ public sealed class JourneyEngine(
             {
                 await connection.ExecuteAsync(
                     """
-                    INSERT INTO journey_run_steps (run_id, step_id, at, outcome, detail)
-                    SELECT * FROM unnest(@ids, @steps, @ats, @outcomes, @details) ON CONFLICT DO NOTHING
+                    INSERT INTO journey_run_steps (run_id, step_id, ordinal, at, outcome, detail)
+                    SELECT * FROM unnest(@ids, @steps, @ordinals, @ats, @outcomes, @details) ON CONFLICT DO NOTHING
                     """,
                     new
                     {
-                        ids = taken.Select(t => t.RunId).ToArray(), steps = taken.Select(t => t.StepId).ToArray(),
+                        ids = taken.Select(t => t.RunId).ToArray(), steps = taken.Select(t => t.StepId).ToArray(), ordinals = taken.Select(t => t.Ordinal).ToArray(),
                         ats = taken.Select(t => t.At.ToUnixTimeMilliseconds()).ToArray(), outcomes = taken.Select(t => t.Outcome).ToArray(),
                         details = taken.Select(t => t.Detail).ToArray(),
                     }, transaction);
@@ -304,7 +305,7 @@ public sealed class JourneyEngine(
 
         private Task<string?> LastCouponAsync(RunState run) =>
             connection.QuerySingleOrDefaultAsync<string?>(
-                "SELECT detail FROM journey_run_steps WHERE run_id = @id AND outcome = 'issued' ORDER BY at DESC LIMIT 1", new { id = run.Id }, transaction);
+                "SELECT detail FROM journey_run_steps WHERE run_id = @id AND outcome = 'issued' ORDER BY ordinal DESC LIMIT 1", new { id = run.Id }, transaction);
 
         private async Task<string> JourneyNameAsync(Guid journeyId)
         {
@@ -327,6 +328,7 @@ public sealed class JourneyEngine(
         public Guid CustomerId { get; init; }
         public string StepId { get; init; } = "";
         public bool Armed { get; init; }
+        public int StepsTaken { get; init; }
         public DateTimeOffset? DueAt { get; init; }
         public string? WaitEvent { get; init; }
         public DateTimeOffset? WokenAt { get; init; }
@@ -336,7 +338,7 @@ public sealed class JourneyEngine(
         public RunState ToState() => new()
         {
             Id = Id, WorkspaceId = WorkspaceId, JourneyId = JourneyId, Version = Version, CustomerId = CustomerId, EnteredAt = EnteredAt, IsTest = IsTest,
-            StepId = StepId, Armed = Armed, DueAt = DueAt, WaitEvent = WaitEvent, WokenAt = WokenAt,
+            StepId = StepId, Armed = Armed, StepsTaken = StepsTaken, DueAt = DueAt, WaitEvent = WaitEvent, WokenAt = WokenAt,
         };
     }
 }

@@ -88,8 +88,8 @@ public sealed class JourneyEntries(Database database, JourneyCatalog catalog)
                     """
                     UPDATE journey_runs SET woken_at = @occurredAt, due_at = @now
                     WHERE customer_id = @customerId AND journey_id = @journeyId AND version = @version AND state = 'waiting' AND step_id = @stepId
-                      AND armed = @yes AND woken_at IS NULL
-                    """, new { customerId, journeyId, version, stepId = step.Id, occurredAt, now, yes = true }, transaction);
+                      AND woken_at IS NULL
+                    """, new { customerId, journeyId, version, stepId = step.Id, occurredAt, now }, transaction);
         }
     }
 

@@ -26,6 +26,9 @@ public sealed class RunState
     /// <summary>When the awaited event arrived (wait_for_event); null when the timeout ended the wait.</summary>
     public DateTimeOffset? WokenAt { get; set; }
 
+    /// <summary>Steps taken so far: the next one's ordinal.</summary>
+    public int StepsTaken { get; set; }
+
     public string State { get; set; } = RunStates.Waiting;
     public string? EndReason { get; set; }
 
@@ -34,7 +37,7 @@ public sealed class RunState
 }
 
 /// <summary>One step a run took, with its outcome (waited, event, timeout, yes, no, branch label, issued, failed…).</summary>
-public sealed record StepTaken(Guid RunId, string StepId, string Kind, DateTimeOffset At, string Outcome, string? Detail);
+public sealed record StepTaken(Guid RunId, string StepId, int Ordinal, string Kind, DateTimeOffset At, string Outcome, string? Detail);
 
 /// <summary>What the interpreter needs from the world: conditions to test, actions to perform, the customer's time zone.</summary>
 public interface IJourneyWorld
@@ -74,12 +77,14 @@ public static class JourneyInterpreter
                 if (!run.Armed)
                 {
                     run.Armed = true;
-                    run.WokenAt = null;
+                    // The awaited event may have come before the engine reached the step (a run entered a moment ago): keep it.
+                    if (step.Kind != StepKinds.WaitForEvent)
+                        run.WokenAt = null;
                     run.WaitEvent = step.Kind == StepKinds.WaitForEvent ? step.Event : null;
                     run.DueAt = step.Kind == StepKinds.WaitUntil
                         ? NextTimeOfDay(now, JourneyValidator.TryTime(step.Time!, out var time) ? time : TimeOnly.MinValue, await world.ZoneOfAsync(run))
-                        : now + (step.Duration?.Span ?? TimeSpan.Zero);
-                    if (run.DueAt > now)
+                        : Reached(run, now) + (step.Duration?.Span ?? TimeSpan.Zero);
+                    if (run.DueAt > now && run.WokenAt is null)
                         return;
                 }
 
@@ -87,7 +92,7 @@ public static class JourneyInterpreter
                     return;
                 var woken = run.WokenAt is not null;
                 var outcome = step.Kind != StepKinds.WaitForEvent ? "waited" : woken ? "event" : "timeout";
-                taken.Add(new StepTaken(run.Id, step.Id, step.Kind, now, outcome, null));
+                taken.Add(new StepTaken(run.Id, step.Id, run.StepsTaken++, step.Kind, now, outcome, null));
                 next = step.Kind == StepKinds.WaitForEvent && !woken ? step.TimeoutNext : step.Next;
                 run.Armed = false;
                 run.WokenAt = null;
@@ -99,22 +104,22 @@ public static class JourneyInterpreter
                 {
                     case StepKinds.Condition:
                         var yes = await world.TestAsync(run, step.Condition!, now);
-                        taken.Add(new StepTaken(run.Id, step.Id, step.Kind, now, yes ? "yes" : "no", null));
+                        taken.Add(new StepTaken(run.Id, step.Id, run.StepsTaken++, step.Kind, now, yes ? "yes" : "no", null));
                         next = yes ? step.Yes : step.No;
                         break;
                     case StepKinds.Random:
                         var branch = Branch(run, step);
                         var chosen = step.Branches![branch];
-                        taken.Add(new StepTaken(run.Id, step.Id, step.Kind, now, $"branch_{branch + 1}", chosen.Label));
+                        taken.Add(new StepTaken(run.Id, step.Id, run.StepsTaken++, step.Kind, now, $"branch_{branch + 1}", chosen.Label));
                         next = chosen.Next;
                         break;
                     case StepKinds.Exit:
-                        taken.Add(new StepTaken(run.Id, step.Id, step.Kind, now, "exit", null));
+                        taken.Add(new StepTaken(run.Id, step.Id, run.StepsTaken++, step.Kind, now, "exit", null));
                         End(run, RunStates.Exited, "exit_step");
                         return;
                     default:
                         var (result, detail) = await world.ActAsync(run, step, now);
-                        taken.Add(new StepTaken(run.Id, step.Id, step.Kind, now, result, detail));
+                        taken.Add(new StepTaken(run.Id, step.Id, run.StepsTaken++, step.Kind, now, result, detail));
                         next = step.Next;
                         break;
                 }
@@ -132,6 +137,12 @@ public static class JourneyInterpreter
 
         End(run, RunStates.Exited, "too_many_steps");
     }
+
+    /// <summary>
+    /// When the run reached its step: the time it fell due, not when a lagging engine got to it, so a wait after a
+    /// restart still ends when it would have.
+    /// </summary>
+    private static DateTimeOffset Reached(RunState run, DateTimeOffset now) => run.DueAt is { } due && due < now ? due : now;
 
     private static void End(RunState run, string state, string? reason)
     {

@@ -124,7 +124,7 @@ public sealed class JourneyRuns(Database database, JourneyCatalog catalog, Journ
         var run = await connection.QuerySingleOrDefaultAsync<JourneyRun>($"{RunSelect} WHERE r.id = @runId AND r.workspace_id = @workspaceId", new { runId, workspaceId })
             ?? throw new NotFoundException($"No journey run {runId} in this workspace.");
         var steps = (await connection.QueryAsync<StepRow>(
-            "SELECT step_id, at, outcome, detail FROM journey_run_steps WHERE run_id = @runId ORDER BY at, step_id", new { runId }))
+            "SELECT step_id, at, outcome, detail FROM journey_run_steps WHERE run_id = @runId ORDER BY ordinal", new { runId }))
             .Select(s => new RunStepView(s.StepId, s.At, s.Outcome, s.Detail)).ToList();
         return new JourneyRunDetail(run, steps);
     }

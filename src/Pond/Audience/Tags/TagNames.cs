@@ -57,10 +57,11 @@ public static class TagSources
     {
         var valid = source is Manual or Api or Bulk or Event or Import
                     || (source.StartsWith("channel:", StringComparison.Ordinal) && source.Length > "channel:".Length)
-                    || (source.StartsWith("segment:", StringComparison.Ordinal) && source.Length > "segment:".Length);
+                    || (source.StartsWith("segment:", StringComparison.Ordinal) && source.Length > "segment:".Length)
+                    || (source.StartsWith("journey:", StringComparison.Ordinal) && source.Length > "journey:".Length);
         return valid && source.Length <= 200
             ? source
-            : throw new ArgumentException($"'{source}' is not a tag source: use manual, api, bulk, event, import, channel:<name> or segment:<name>.", nameof(source));
+            : throw new ArgumentException($"'{source}' is not a tag source: use manual, api, bulk, event, import, channel:<name>, segment:<name> or journey:<name>.", nameof(source));
     }
 }
 

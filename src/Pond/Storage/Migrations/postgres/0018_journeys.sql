@@ -42,6 +42,7 @@ CREATE TABLE journey_runs (
     due_at bigint,
     wait_event text,
     armed boolean NOT NULL DEFAULT false,
+    steps_taken integer NOT NULL DEFAULT 0,
     woken_at bigint,
     entry_key text NOT NULL,
     is_test boolean NOT NULL DEFAULT false,
@@ -60,6 +61,7 @@ CREATE UNIQUE INDEX ux_journey_runs_active ON journey_runs (journey_id, customer
 CREATE TABLE journey_run_steps (
     run_id uuid NOT NULL REFERENCES journey_runs(id) ON DELETE CASCADE,
     step_id text NOT NULL,
+    ordinal integer NOT NULL,
     at bigint NOT NULL,
     outcome text NOT NULL,
     detail text,

@@ -42,6 +42,7 @@ CREATE TABLE journey_runs (
     due_at BIGINT,
     wait_event TEXT,
     armed INTEGER NOT NULL DEFAULT 0,
+    steps_taken INTEGER NOT NULL DEFAULT 0,
     woken_at BIGINT,
     entry_key TEXT NOT NULL,
     is_test INTEGER NOT NULL DEFAULT 0,
@@ -60,6 +61,7 @@ CREATE UNIQUE INDEX ux_journey_runs_active ON journey_runs (journey_id, customer
 CREATE TABLE journey_run_steps (
     run_id TEXT NOT NULL REFERENCES journey_runs(id) ON DELETE CASCADE,
     step_id TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
     at BIGINT NOT NULL,
     outcome TEXT NOT NULL,
     detail TEXT,
