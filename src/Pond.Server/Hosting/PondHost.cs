@@ -86,6 +86,7 @@ internal static class PondHost
         services.AddMessaging(options);
         services.AddContentApi(options.DataDirectory);
         services.AddSopApi(options.RunEngines);
+        services.AddJourneyConsole();
 
         configure?.Invoke(services);
 
@@ -129,6 +130,7 @@ internal static class PondHost
         app.MapPostersApi();
         app.MapReferralAnalyticsApi();
         app.MapJourneysApi();
+        app.MapJourneyFragments();
         app.MapAssistsApi();
         app.MapLotteriesApi();
         app.MapMessagingApi();
