@@ -59,6 +59,9 @@ public sealed class AdminApiDescriptionTests
             "ListLotteries", "CreateLottery", "GetLottery", "UpdateLottery", "GetLotteryCounters", "DrawLottery", "ListLotteryDraws", "ListLotteryWinners",
             "GetMessagingSettings", "UpdateMessagingSettings", "CountOutbox", "GetOutboxMessage", "RetryOutboxMessage", "SendMessage",
             "ListInbox", "MarkInboxRead", "MarkInboxHandled",
+            // Journeys (docs/journeys.md).
+            "ListJourneys", "CreateJourney", "GetJourney", "UpdateJourney", "PublishJourney", "SetJourneyStatus", "ListJourneyTemplates", "CreateJourneyFromTemplate",
+            "SimulateJourney", "EnrollInJourney", "GetJourneyStats", "ListJourneyRuns", "GetJourneyRun", "GetJourneyVersion",
             // Content library (docs/content.md).
             "ListContentFolders", "CreateContentFolder", "UpdateContentFolder", "DeleteContentFolder",
             "ListContentItems", "GetContentItem", "CreateContentItem", "UpdateContentItem", "MoveContentItems", "ArchiveContentItem", "RestoreContentItem",
