@@ -52,7 +52,8 @@ CREATE TABLE journey_runs (
     UNIQUE (journey_id, entry_key)
 );
 CREATE INDEX ix_journey_runs_due ON journey_runs (due_at) WHERE state = 'waiting';
-CREATE INDEX ix_journey_runs_customer ON journey_runs (customer_id, state);
+-- Entry checks and event wake-ups look runs up by customer and journey: both columns lead, or SQLite scans the journey.
+CREATE INDEX ix_journey_runs_customer ON journey_runs (customer_id, journey_id, state);
 CREATE INDEX ix_journey_runs_journey ON journey_runs (journey_id, state, step_id);
 -- One run in flight per journey and customer, whatever the re-entry policy.
 CREATE UNIQUE INDEX ux_journey_runs_active ON journey_runs (journey_id, customer_id) WHERE state = 'waiting';
