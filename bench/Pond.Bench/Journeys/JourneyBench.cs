@@ -183,7 +183,7 @@ internal static class JourneyBench
         var couponSide = await connection.ExecuteScalarAsync<long>(
             "SELECT COUNT(*) FROM journey_run_steps s JOIN journey_runs r ON r.id = s.run_id WHERE r.journey_id = @journeyId AND s.step_id = 'coupon' AND s.outcome = 'issued'",
             new { journeyId });
-        var coupons = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM coupons WHERE source = 'journey' AND idempotency_key LIKE 'journey:%'");
+        var coupons = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM coupons WHERE source = 'journey' AND issue_key LIKE 'journey:%'");
         var ok = completed == customers && logged == steps && coupons >= couponSide && couponSide > customers * 0.45 && couponSide < customers * 0.55;
         Console.WriteLine($"  check: {completed:N0} runs ended, {logged:N0} steps logged (engine counted {steps:N0}), {couponSide:N0} coupon steps, {coupons:N0} journey coupons → {(ok ? "consistent" : "INCONSISTENT")}");
         return ok;

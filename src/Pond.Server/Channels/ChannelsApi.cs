@@ -82,7 +82,7 @@ internal static class ChannelsApi
 
         Group(routes, "/api/alerts", "Alerts").MapGet("/", ListAlerts).WithName("ListAlerts").WithSummary("Open console alerts: broken live codes, nearly-full group codes…");
         Group(routes, "/api/outbox", "Outbox").MapGet("/", ListOutbox).WithName("ListOutbox")
-            .WithSummary("Outbound messages (welcome messages…) with their state: scheduled, sent, failed, or held when no adapter can send them.");
+            .WithSummary("Outbound messages, newest first, filtered by state, channel, purpose, source, reason or customer, with the reason a message was suppressed or waits.");
 
         var connections = Group(routes, "/api/connections", "Connections").RequireAuthorization(Policies.Administer);
         connections.MapGet("/wecom", GetWeCom).WithName("GetWeComConnection").ProducesProblem(StatusCodes.Status404NotFound);
@@ -245,8 +245,10 @@ internal static class ChannelsApi
         TypedResults.Ok(await alerts.OpenAsync(context.Caller().WorkspaceId));
 
     /// <param name="state">scheduled, sending, sent, failed or held.</param>
-    public static async Task<Ok<IReadOnlyList<OutboxMessage>>> ListOutbox(string? state, HttpContext context, Outbox outbox) =>
-        TypedResults.Ok(await outbox.ListAsync(context.Caller().WorkspaceId, string.IsNullOrWhiteSpace(state) ? null : state.Trim(), onlyOwnedBy: context.Caller().OnlyOwnedBy));
+    public static async Task<Ok<IReadOnlyList<OutboxMessage>>> ListOutbox(
+        string? state, string? channel, string? purpose, string? source, string? reason, Guid? customerId, int? limit, HttpContext context, Outbox outbox) =>
+        TypedResults.Ok(await outbox.ListAsync(context.Caller().WorkspaceId,
+            new OutboxFilter { State = state, Channel = channel, Purpose = purpose, Source = source, Reason = reason, CustomerId = customerId }, limit ?? 200, context.Caller().OnlyOwnedBy));
 
     public static async Task<Results<Ok<WeComConnectionView>, NotFound>> GetWeCom(HttpContext context, WeComConnections connections) =>
         await connections.GetAsync(context.Caller().WorkspaceId) is { } connection ? TypedResults.Ok(WeComConnectionView.From(connection, context)) : TypedResults.NotFound();

@@ -1,3 +1,4 @@
+using Pond.Content;
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Pond.Activities;
@@ -134,9 +135,9 @@ internal static class PondCli
         var command = new Command("demo", "Load the demo brand (a women's fashion label) into the database.") { customers };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            await using var services = CoreServices(Options(parse));
-            await services.GetRequiredService<MigrationRunner>().MigrateAsync(cancellationToken: cancellationToken);
-            return await LoadDemoAsync(services, Options(parse), parse.GetValue(customers), cancellationToken);
+            // The whole host's services (not started): the automation demos need the messaging adapters and the SOP engine.
+            await using var app = await PondHost.CreateAsync(Options(parse) with { RunEngines = false });
+            return await LoadDemoAsync(app.Services, Options(parse), parse.GetValue(customers), cancellationToken);
         });
         return command;
     }
@@ -246,10 +247,15 @@ internal static class PondCli
             await DemoActivities.SetUpAsync(services, result.Workspace.Id);
             await DemoReferrals.SetUpAsync(services, result.Workspace.Id);
             await DemoFissionGames.SetUpAsync(services, result.Workspace.Id);
+            await DemoContent.SetUpAsync(services, result.Workspace.Id);
+            var journeys = await DemoJourneys.SetUpAsync(services, result.Workspace.Id);
+            await DemoSop.SetUpAsync(services, result.Workspace.Id);
+            await DemoMessaging.SetUpAsync(services, result.Workspace.Id);
             // Their orders are on the event log; a server applies them, and `serve --demo` does so at once.
             if (services.GetService<Pond.Ingestion.EventProcessor>() is { } processor)
                 await processor.ProcessPendingAsync(cancellationToken: cancellationToken);
             AnsiConsole.MarkupLine("Coupons issued to the demo segments and some redeemed; a flash sale and a group buy are running.");
+            AnsiConsole.MarkupLineInterpolated($"Journeys: {journeys.Journeys.Count} from the templates, {journeys.Enrolled:N0} customers enrolled, {journeys.Steps:N0} steps taken; SOP plans, staff tasks, the content library and the outbox are filled.");
             AnsiConsole.MarkupLineInterpolated($"Sign in as [bold]{DemoCatalog.OwnerEmail}[/] / [bold]{DemoCatalog.Password}[/] (also {DemoCatalog.StaffEmail}, {DemoCatalog.AnalystEmail}).");
             AnsiConsole.MarkupLineInterpolated($"Tracking API write key: [bold]{result.WriteKey}[/]   Admin API secret key: [bold]{result.SecretKey}[/]");
             return 0;
@@ -269,6 +275,7 @@ internal static class PondCli
         services.AddPondCore(options.ConnectionString);
         services.AddAudience(runEngine: false);
         services.AddActivities(runEngines: false);
+        services.AddContentLibrary(options.DataDirectory);
         return services.BuildServiceProvider();
     }
 }

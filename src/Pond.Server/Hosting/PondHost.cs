@@ -10,13 +10,16 @@ using Pond.Server.Audience;
 using Pond.Server.Auth;
 using Pond.Server.Channels;
 using Pond.Server.Commerce;
+using Pond.Server.Content;
 using Pond.Ingestion;
 using Pond.Server.Components;
 using Pond.Server.Customers;
+using Pond.Server.Sop;
 using Pond.Server.Staff;
 using Pond.Server.Workspaces;
 using Pond.Server.Ingestion;
 using Pond.Server.Loyalty;
+using Pond.Server.Messaging;
 using Pond.Storage;
 
 namespace Pond.Server.Hosting;
@@ -80,6 +83,10 @@ internal static class PondHost
         services.AddReferralPosters();
         services.AddReferralAnalytics();
         services.AddJourneysApi(options.RunEngines);
+        services.AddMessaging(options);
+        services.AddContentApi(options.DataDirectory);
+        services.AddSopApi(options.RunEngines);
+        services.AddJourneyConsole();
 
         configure?.Invoke(services);
 
@@ -123,10 +130,15 @@ internal static class PondHost
         app.MapPostersApi();
         app.MapReferralAnalyticsApi();
         app.MapJourneysApi();
+        app.MapJourneyFragments();
         app.MapAssistsApi();
         app.MapLotteriesApi();
+        app.MapMessagingApi();
         app.MapGameFragments();
         app.MapActivityFragments();
+        app.MapContentApi();
+        app.MapContentFragments();
+        app.MapSopApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();

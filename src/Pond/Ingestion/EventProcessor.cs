@@ -317,6 +317,11 @@ public sealed class EventProcessor(
             case TrackedEvents.Unsubscribed:
                 OptOut(customer, occurredAt);
                 break;
+            case TrackedEvents.MessageReceived:
+                if (message.TryGetProperty("properties", out var received) && received.ValueKind == JsonValueKind.Object
+                    && Messaging.Messages.IsUnsubscribeKeyword(SegmentMessages.ReadString(received, "text")))
+                    OptOut(customer, occurredAt);
+                break;
             case TrackedEvents.TagAdded or TrackedEvents.TagRemoved:
                 await ApplyTagsAsync(connection, transaction, customer, name == TrackedEvents.TagAdded, message, occurredAt);
                 break;

@@ -233,6 +233,9 @@ public static class TrackedEvents
     public const string OrderCompleted = "Order Completed";
     public const string OrderRefunded = "Order Refunded";
     public const string Unsubscribed = "Unsubscribed";
+
+    /// <summary>A message the customer sent the brand (chat, SMS reply): properties.text alone an unsubscribe keyword (TD, 退订, unsubscribe) opts them out.</summary>
+    public const string MessageReceived = "Message Received";
     public const string TagAdded = "Tag Added";
     public const string TagRemoved = "Tag Removed";
 }

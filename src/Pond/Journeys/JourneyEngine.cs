@@ -67,6 +67,11 @@ public sealed class JourneyEngine(
             runs.Add(run);
         }
 
+        var corrections = await world.FlushAsync(now);
+        if (corrections.Count > 0)
+            for (var i = 0; i < taken.Count; i++)
+                if (corrections.TryGetValue((taken[i].RunId, taken[i].StepId), out var fixedOutcome))
+                    taken[i] = taken[i] with { Outcome = fixedOutcome.Outcome, Detail = fixedOutcome.Detail };
         await SaveRunsAsync(connection, transaction, runs, now);
         await SaveStepsAsync(connection, transaction, runs, taken);
         await transaction.CommitAsync(cancellationToken);
@@ -165,6 +170,85 @@ public sealed class JourneyEngine(
     {
         private readonly Dictionary<Guid, TimeZoneInfo> _workspaceZones = [];
         private readonly Dictionary<Guid, string> _journeyNames = [];
+        private readonly Dictionary<Guid, CouponTemplate?> _templates = [];
+        private readonly List<(Guid RunId, string StepId, CouponTemplate Template, Coupon Coupon)> _coupons = [];
+        private readonly Dictionary<(Guid WorkspaceId, string Source, string Tag, bool Remove), List<(Guid RunId, string StepId, Guid CustomerId)>> _tags = [];
+        private readonly Dictionary<(Guid CustomerId, string Tag), bool> _pendingTags = [];
+
+        /// <summary>
+        /// Writes the batch's deferred coupons and tags, one statement per template or tag, and returns the outcomes that
+        /// differ from what the steps assumed: a coupon past the per-customer limit fails, a tag the customer already had
+        /// is unchanged.
+        /// </summary>
+        public async Task<Dictionary<(Guid RunId, string StepId), (string Outcome, string? Detail)>> FlushAsync(DateTimeOffset now)
+        {
+            var corrections = new Dictionary<(Guid, string), (string, string?)>();
+            foreach (var group in _coupons.GroupBy(c => c.Template.Id))
+            {
+                var template = group.First().Template;
+                var issued = group.ToList();
+                if (template.PerCustomerLimit is { } limit)
+                {
+                    var customers = issued.Select(c => c.Coupon.CustomerId).Distinct().ToArray();
+                    var held = (await connection.QueryAsync<HeldRow>(
+                        connection is SqliteConnection
+                            ? "SELECT customer_id, COUNT(*) AS n FROM coupons WHERE template_id = @templateId AND customer_id IN (SELECT value FROM json_each(@ids)) GROUP BY customer_id"
+                            : "SELECT customer_id, COUNT(*) AS n FROM coupons WHERE template_id = @templateId AND customer_id = ANY(@ids) GROUP BY customer_id",
+                        new { templateId = template.Id, ids = connection is SqliteConnection ? (object)JsonSerializer.Serialize(customers) : customers }, transaction))
+                        .ToDictionary(h => h.CustomerId, h => h.N);
+                    issued = [];
+                    foreach (var item in group)
+                    {
+                        var count = held.GetValueOrDefault(item.Coupon.CustomerId);
+                        if (count >= limit)
+                        {
+                            corrections[(item.RunId, item.StepId)] = ("failed", $"This customer already has {count} coupon(s) of '{template.Name}'; the limit is {limit} per customer.");
+                            continue;
+                        }
+
+                        held[item.Coupon.CustomerId] = count + 1;
+                        issued.Add(item);
+                    }
+                }
+
+                for (var offset = 0; offset < issued.Count; offset += 5000)
+                {
+                    var chunk = issued.GetRange(offset, Math.Min(5000, issued.Count - offset)).Select(c => c.Coupon).ToList();
+                    var inserted = await CouponIssuer.InsertManyAsync(connection, transaction, chunk);
+                    await connection.ExecuteAsync("UPDATE coupon_templates SET issued_count = issued_count + @inserted WHERE id = @id", new { inserted, id = template.Id }, transaction);
+                }
+            }
+
+            foreach (var ((workspaceId, source, tag, remove), members) in _tags)
+            {
+                var customers = members.Select(m => m.CustomerId).Distinct().ToList();
+                var changed = (remove
+                    ? await CustomerTags.RemoveAsync(connection, transaction, workspaceId, customers, tag, source, null, now)
+                    : await CustomerTags.AddAsync(connection, transaction, workspaceId, customers, tag, source, null, now)).ToHashSet();
+                foreach (var member in members.Where(m => !changed.Contains(m.CustomerId)))
+                    corrections[(member.RunId, member.StepId)] = ("unchanged", tag);
+            }
+
+            return corrections;
+        }
+
+        private async Task<CouponTemplate?> TemplateAsync(Guid workspaceId, Guid templateId)
+        {
+            if (!_templates.TryGetValue(templateId, out var template))
+            {
+                template = await connection.QuerySingleOrDefaultAsync<CouponTemplate>(
+                    "SELECT * FROM coupon_templates WHERE workspace_id = @workspaceId AND id = @templateId", new { workspaceId, templateId }, transaction);
+                _templates[templateId] = template;
+            }
+
+            return template;
+        }
+
+        private sealed class HeldRow
+        {
+            public Guid CustomerId { get; init; }
+            public long N { get; init; }
+        }
 
         public List<(Guid WorkspaceId, Guid CustomerId)> Touched { get; } = [];
 
@@ -195,6 +279,8 @@ public sealed class JourneyEngine(
                         "SELECT COUNT(*) FROM segment_members WHERE segment_id = @segmentId AND customer_id = @customerId",
                         new { segmentId = condition.SegmentId, customerId = run.CustomerId }, transaction) > 0;
                 case ConditionKinds.Tag:
+                    if (_pendingTags.TryGetValue((run.CustomerId, TagNames.Clean(condition.Tag!)), out var pending))
+                        return pending;
                     return await connection.ExecuteScalarAsync<long>(
                         "SELECT COUNT(*) FROM customer_tags WHERE customer_id = @customerId AND tag = @tag",
                         new { customerId = run.CustomerId, tag = condition.Tag }, transaction) > 0;
@@ -221,6 +307,17 @@ public sealed class JourneyEngine(
                 switch (step.Kind)
                 {
                     case StepKinds.Coupon:
+                        if (await TemplateAsync(run.WorkspaceId, step.TemplateId!.Value) is { TotalStock: null } template)
+                        {
+                            // No stock to race for: the coupon is made now and written with the batch's others in one statement.
+                            CouponIssuer.CheckIssuable(template, now);
+                            var coupon = CouponIssuer.NewCoupon(template, run.WorkspaceId, run.CustomerId, CouponSources.Journey, key, now);
+                            _coupons.Add((run.Id, step.Id, template, coupon));
+                            Touched.Add((run.WorkspaceId, run.CustomerId));
+                            run.LastCoupon = coupon.Code;
+                            return ("issued", coupon.Code);
+                        }
+
                         var issue = await CouponIssuer.IssueInCoreAsync(connection, transaction, now, run.WorkspaceId, step.TemplateId!.Value, run.CustomerId,
                             CouponSources.Journey, key);
                         Touched.Add((run.WorkspaceId, run.CustomerId));
@@ -229,12 +326,16 @@ public sealed class JourneyEngine(
                     case StepKinds.Points:
                         return await PointsAsync(run, step, key, now);
                     case StepKinds.Tag:
-                        var name = await JourneyNameAsync(run.JourneyId);
-                        var changed = step.Remove == true
-                            ? await CustomerTags.RemoveAsync(connection, transaction, run.WorkspaceId, [run.CustomerId], step.Tag!, TagSources.Journey(name), null, now)
-                            : await CustomerTags.AddAsync(connection, transaction, run.WorkspaceId, [run.CustomerId], step.Tag!, TagSources.Journey(name), null, now);
+                        // Written for the whole batch at once (one statement per tag); a later condition in this pass sees it through PendingTag.
+                        var tag = TagNames.Clean(step.Tag!);
+                        var remove = step.Remove == true;
+                        var group = (run.WorkspaceId, TagSources.Journey(await JourneyNameAsync(run.JourneyId)), tag, remove);
+                        if (!_tags.TryGetValue(group, out var members))
+                            _tags[group] = members = [];
+                        members.Add((run.Id, step.Id, run.CustomerId));
+                        _pendingTags[(run.CustomerId, tag)] = !remove;
                         Touched.Add((run.WorkspaceId, run.CustomerId));
-                        return (changed.Count > 0 ? (step.Remove == true ? "removed" : "added") : "unchanged", step.Tag);
+                        return (remove ? "removed" : "added", tag);
                     case StepKinds.Trait:
                         var value = step.Value?.ToJsonString() ?? "null";
                         await connection.ExecuteAsync(
@@ -272,7 +373,7 @@ public sealed class JourneyEngine(
                         return ("skipped", $"unknown step kind {step.Kind}");
                 }
             }
-            catch (Exception e) when (e is ConflictException or NotFoundException or ValidationFailedException)
+            catch (Exception e) when (e is ConflictException or NotFoundException or ValidationFailedException or ArgumentException)
             {
                 // The action is refused (out of stock, a limit, a deleted template): the run carries on and the reason is kept.
                 return ("failed", e.Message);

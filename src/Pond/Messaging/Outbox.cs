@@ -4,7 +4,7 @@ using Dapper;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pond.Storage;
-using Pond.WeCom;
+using Pond.Workspaces;
 
 namespace Pond.Messaging;
 
@@ -73,6 +73,15 @@ public sealed class OutboxMessage
     public DateTimeOffset NextAttemptAt { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? SentAt { get; init; }
+    public DateTimeOffset? ReadAt { get; init; }
+    public DateTimeOffset? HandledAt { get; init; }
+    public string? HandledBy { get; init; }
+
+    /// <summary>The reason in English (the console translates it): which rule suppressed it, why it waits, or the provider's error.</summary>
+    public string? ReasonText => OutboxReasons.Describe(Reason);
+
+    /// <summary>Transactional messages are exempt from the respect rules (consent, caps, quiet hours, rate limits).</summary>
+    public bool Exempt => Purpose == MessagePurposes.Transactional;
 
     /// <summary>The text as sent (or as it would be sent), once the dispatcher has rendered it.</summary>
     public string? Text
@@ -113,121 +122,305 @@ public sealed class Outbox(Database database)
             transaction) == 1;
 
     /// <param name="onlyOwnedBy">For the staff role: only messages to customers this staff member owns.</param>
-    public async Task<IReadOnlyList<OutboxMessage>> ListAsync(Guid workspaceId, string? state = null, int limit = 200, Guid? onlyOwnedBy = null)
+    public Task<IReadOnlyList<OutboxMessage>> ListAsync(Guid workspaceId, string? state = null, int limit = 200, Guid? onlyOwnedBy = null) =>
+        ListAsync(workspaceId, new OutboxFilter { State = state }, limit, onlyOwnedBy);
+
+    private const string Select =
+        """
+        SELECT o.id, o.customer_id, c.display_name AS customer_name, o.channel, o.payload, o.state, o.reason, o.attempts, o.next_attempt_at, o.created_at,
+               o.sent_at, o.purpose, o.source, o.delivered_at, o.read_at, o.handled_at, o.handled_by
+        FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id
+        """;
+
+    public async Task<IReadOnlyList<OutboxMessage>> ListAsync(Guid workspaceId, OutboxFilter filter, int limit = 200, Guid? onlyOwnedBy = null)
     {
         await using var connection = await database.OpenAsync();
-        return (await connection.QueryAsync<OutboxMessage>(
-            $"""
-            SELECT o.id, o.customer_id, c.display_name AS customer_name, o.channel, o.payload, o.state, o.reason, o.attempts, o.next_attempt_at, o.created_at, o.sent_at, o.purpose, o.source, o.delivered_at
-            FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id
-            WHERE o.workspace_id = @workspaceId{(state is null ? "" : " AND o.state = @state")}{(onlyOwnedBy is null ? "" : " AND c.owner_staff_id = @onlyOwnedBy")}
-            ORDER BY o.created_at DESC LIMIT @limit
-            """, new { workspaceId, state, limit = Math.Clamp(limit, 1, 1000), onlyOwnedBy })).AsList();
+        var (where, parameters) = Where(workspaceId, filter, onlyOwnedBy);
+        parameters.Add("limit", Math.Clamp(limit, 1, 1000));
+        return (await connection.QueryAsync<OutboxMessage>($"{Select} WHERE {where} ORDER BY o.created_at DESC, o.id DESC LIMIT @limit", parameters)).AsList();
     }
 
-    public async Task<IReadOnlyDictionary<string, long>> CountsAsync(Guid workspaceId, Guid? onlyOwnedBy = null)
+    public async Task<OutboxMessage> GetAsync(Guid workspaceId, Guid id, Guid? onlyOwnedBy = null)
     {
         await using var connection = await database.OpenAsync();
-        var rows = await connection.QueryAsync<StateCount>(
-            $"""
-            SELECT o.state, COUNT(*) AS count FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id
-            WHERE o.workspace_id = @workspaceId{(onlyOwnedBy is null ? "" : " AND c.owner_staff_id = @onlyOwnedBy")} GROUP BY o.state
-            """, new { workspaceId, onlyOwnedBy });
-        return rows.ToDictionary(r => r.State, r => r.Count);
+        var owner = onlyOwnedBy is null ? "" : " AND c.owner_staff_id = @onlyOwnedBy";
+        return await connection.QuerySingleOrDefaultAsync<OutboxMessage>($"{Select} WHERE o.workspace_id = @workspaceId AND o.id = @id{owner}", new { workspaceId, id, onlyOwnedBy })
+            ?? throw new NotFoundException($"No outbox message {id} in this workspace.");
     }
 
-    private sealed class StateCount
+    /// <summary>The filter as SQL; built up clause by clause (PostgreSQL cannot type a NULL parameter in "@p IS NULL OR …").</summary>
+    private static (string Sql, DynamicParameters Parameters) Where(Guid workspaceId, OutboxFilter filter, Guid? onlyOwnedBy)
+    {
+        var sql = new System.Text.StringBuilder("o.workspace_id = @workspaceId");
+        var parameters = new DynamicParameters(new { workspaceId });
+        void Add(string? value, string column, string name)
+        {
+            if (string.IsNullOrWhiteSpace(value))
+                return;
+            sql.Append($" AND {column} = @{name}");
+            parameters.Add(name, value.Trim());
+        }
+
+        Add(filter.State, "o.state", "state");
+        Add(filter.Channel, "o.channel", "channel");
+        Add(filter.Purpose, "o.purpose", "purpose");
+        Add(filter.Source, "o.source", "source");
+        Add(filter.Reason, "o.reason", "reason");
+        if (filter.CustomerId is { } customerId)
+        {
+            sql.Append(" AND o.customer_id = @customerId");
+            parameters.Add("customerId", customerId);
+        }
+
+        if (onlyOwnedBy is not null)
+        {
+            sql.Append(" AND c.owner_staff_id = @onlyOwnedBy");
+            parameters.Add("onlyOwnedBy", onlyOwnedBy);
+        }
+
+        return (sql.ToString(), parameters);
+    }
+
+    public async Task<IReadOnlyDictionary<string, long>> CountsAsync(Guid workspaceId, Guid? onlyOwnedBy = null) =>
+        (await CountsAsync(workspaceId, new OutboxFilter(), onlyOwnedBy)).ByState;
+
+    /// <summary>Counts by state, suppressed messages by reason, and waiting (scheduled) messages by what they wait for.</summary>
+    public async Task<OutboxCounts> CountsAsync(Guid workspaceId, OutboxFilter filter, Guid? onlyOwnedBy = null)
+    {
+        await using var connection = await database.OpenAsync();
+        var (where, parameters) = Where(workspaceId, filter with { State = null, Reason = null }, onlyOwnedBy);
+        var rows = (await connection.QueryAsync<ReasonCount>(
+            $"SELECT o.state, o.reason, COUNT(*) AS count FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id WHERE {where} GROUP BY o.state, o.reason",
+            parameters)).AsList();
+        return new OutboxCounts
+        {
+            ByState = rows.GroupBy(r => r.State).ToDictionary(g => g.Key, g => g.Sum(r => r.Count)),
+            SuppressedByReason = rows.Where(r => r.State == OutboxStates.Suppressed).GroupBy(r => r.Reason ?? "").ToDictionary(g => g.Key, g => g.Sum(r => r.Count)),
+            WaitingByReason = rows.Where(r => r.State == OutboxStates.Scheduled && r.Reason is OutboxReasons.QuietHours or OutboxReasons.RateLimited)
+                .GroupBy(r => r.Reason!).ToDictionary(g => g.Key, g => g.Sum(r => r.Count)),
+        };
+    }
+
+    /// <summary>For the journey dashboard: counts of the messages one source (journey:{id}, sop:{id}…) sent, by state and by reason.</summary>
+    public Task<OutboxCounts> CountsBySourceAsync(Guid workspaceId, string source) => CountsAsync(workspaceId, new OutboxFilter { Source = source });
+
+    /// <summary>Sends a failed (or held) message again from its first attempt.</summary>
+    public async Task<OutboxMessage> RetryAsync(Guid workspaceId, Guid id, string actor, TimeProvider clock, AuditLog audit)
+    {
+        var message = await GetAsync(workspaceId, id);
+        if (message.State is not (OutboxStates.Failed or OutboxStates.Held))
+            throw new ConflictException($"Only failed or held messages can be retried; this one is {message.State}.");
+        await using var connection = await database.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var changed = await connection.ExecuteAsync(
+            "UPDATE outbox SET state = 'scheduled', attempts = 0, reason = NULL, next_attempt_at = @now WHERE workspace_id = @workspaceId AND id = @id AND state IN ('failed', 'held')",
+            new { workspaceId, id, now = clock.GetUtcNow() }, transaction);
+        if (changed == 0)
+            throw new ConflictException("The message changed meanwhile; reload it.");
+        await audit.RecordAsync(workspaceId, actor, "outbox.retry", id.ToString(), null, connection, transaction);
+        await transaction.CommitAsync();
+        return await GetAsync(workspaceId, id);
+    }
+
+    /// <summary>Marks an inbox message read, or handled by an operator (handled implies read).</summary>
+    public async Task<OutboxMessage> MarkInboxAsync(Guid workspaceId, Guid id, bool handled, string actor, DateTimeOffset now)
+    {
+        await using var connection = await database.OpenAsync();
+        var changed = await connection.ExecuteAsync(
+            handled
+                ? "UPDATE outbox SET read_at = COALESCE(read_at, @now), handled_at = COALESCE(handled_at, @now), handled_by = COALESCE(handled_by, @actor) WHERE workspace_id = @workspaceId AND id = @id AND channel = 'inbox'"
+                : "UPDATE outbox SET read_at = COALESCE(read_at, @now) WHERE workspace_id = @workspaceId AND id = @id AND channel = 'inbox'",
+            new { workspaceId, id, now, actor });
+        if (changed == 0)
+            throw new NotFoundException($"No inbox message {id} in this workspace.");
+        return await GetAsync(workspaceId, id);
+    }
+
+    private sealed class ReasonCount
     {
         public string State { get; init; } = "";
+        public string? Reason { get; init; }
         public long Count { get; init; }
     }
+
 }
 
 /// <summary>
 /// Sends due outbox messages through their channel adapter. A message is claimed (scheduled → sending) before it
-/// is sent, so two Pond nodes never send it twice. Failures retry with exponential backoff; WeCom's welcome code
-/// lives 20 seconds, so a welcome message gets three quick attempts.
+/// is sent, so two Pond nodes never send it twice. Marketing messages pass the respect rules first (consent, quiet
+/// hours, the frequency cap, rate limits); transactional ones are exempt. Failures retry with exponential backoff up
+/// to a bound; permanent failures are not retried. WeCom's welcome code lives 20 seconds, so a welcome message gets
+/// three quick attempts.
 /// </summary>
-public sealed class OutboxDispatcher(Database database, WeComConnections wecom, TimeProvider clock, ILogger<OutboxDispatcher> logger)
+internal sealed class OutboxDispatcher(
+    Database database, IEnumerable<IChannelAdapter> adapters, MessagingSettingsStore settingsStore, MessagingLinks links, TimeProvider clock,
+    ILogger<OutboxDispatcher> logger)
 {
-    public const int MaxAttempts = 3;
+    public const int MaxAttempts = 5;
+    public const int WelcomeMaxAttempts = 3;
+    private readonly Dictionary<string, IChannelAdapter> _adapters = adapters.ToDictionary(a => a.Channel);
+
+    /// <summary>When a failed attempt is tried again: 2, 4 s for welcome codes; 30 s, 1, 2, 4 min for the rest.</summary>
+    public static TimeSpan Backoff(string channel, int attempts) =>
+        channel == OutboxChannels.WeComWelcome ? TimeSpan.FromSeconds(Math.Pow(2, attempts)) : TimeSpan.FromSeconds(30 * Math.Pow(2, attempts - 1));
 
     /// <summary>Sends every due message once and returns how many were handled.</summary>
     public async Task<int> DispatchDueAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
+        var now = clock.GetUtcNow();
         var due = (await connection.QueryAsync<DueMessage>(
             """
-            SELECT o.id, o.workspace_id, o.channel, o.payload, o.attempts, o.state, c.display_name AS customer_name
-            FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id
+            SELECT o.id, o.workspace_id, o.customer_id, o.channel, o.payload, o.attempts, o.state, o.purpose, o.source, o.cap_buckets, w.time_zone
+            FROM outbox o JOIN workspaces w ON w.id = o.workspace_id
             WHERE (o.state = 'scheduled' AND o.next_attempt_at <= @now) OR (o.state = 'sending' AND o.next_attempt_at <= @stale)
             ORDER BY o.next_attempt_at LIMIT 100
-            """, new { now = clock.GetUtcNow(), stale = clock.GetUtcNow().AddMinutes(-2) })).AsList();
+            """, new { now, stale = now.AddMinutes(-2) })).AsList();
+        var settings = new Dictionary<Guid, MessagingSettings>();
         var handled = 0;
         foreach (var message in due)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            now = clock.GetUtcNow();
             // A message left 'sending' by a node that died mid-send is claimed again after two minutes.
             var claimed = await connection.ExecuteAsync(
                 "UPDATE outbox SET state = 'sending', next_attempt_at = @now WHERE id = @Id AND state = @State AND next_attempt_at <= @due",
-                new { message.Id, message.State, now = clock.GetUtcNow(), due = message.State == OutboxStates.Sending ? clock.GetUtcNow().AddMinutes(-2) : clock.GetUtcNow() });
+                new { message.Id, message.State, now, due = message.State == OutboxStates.Sending ? now.AddMinutes(-2) : now });
             if (claimed == 0)
                 continue;
-            var (state, reason, payload) = await SendAsync(message, cancellationToken);
-            var attempts = message.Attempts + 1;
-            if (state == OutboxStates.Failed && attempts < MaxAttempts && reason is not null && !reason.StartsWith("Permanent:", StringComparison.Ordinal))
-                state = OutboxStates.Scheduled;
-            await connection.ExecuteAsync(
-                "UPDATE outbox SET state = @state, reason = @reason, payload = @payload, attempts = @attempts, next_attempt_at = @next, sent_at = @sentAt WHERE id = @Id",
-                new
-                {
-                    message.Id, state, reason, payload, attempts, next = clock.GetUtcNow().AddSeconds(Math.Pow(2, attempts)),
-                    sentAt = state == OutboxStates.Sent ? clock.GetUtcNow() : (DateTimeOffset?)null,
-                });
+            if (!settings.TryGetValue(message.WorkspaceId, out var workspaceSettings))
+                settings[message.WorkspaceId] = workspaceSettings = await settingsStore.GetAsync(message.WorkspaceId);
+            ChannelResult result;
+            JsonObject payload;
+            try
+            {
+                (result, payload) = await HandleAsync(connection, message, workspaceSettings, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                logger.LogError(e, "Outbox message {Id} could not be handled", message.Id);
+                (result, payload) = (ChannelResult.Retry($"Pond could not send it: {e.Message}"), JsonNode.Parse(message.Payload)!.AsObject());
+            }
+
+            await RecordAsync(connection, message, result, payload);
             handled++;
         }
 
         return handled;
     }
 
-    private async Task<(string State, string? Reason, string Payload)> SendAsync(DueMessage message, CancellationToken cancellationToken)
+    private async Task<(ChannelResult Result, JsonObject Payload)> HandleAsync(DbConnection connection, DueMessage message, MessagingSettings settings, CancellationToken cancellationToken)
     {
         var payload = JsonNode.Parse(message.Payload)!.AsObject();
-        if (message.Channel != OutboxChannels.WeComWelcome)
-            return (OutboxStates.Failed, $"Permanent: no adapter for channel {message.Channel}.", message.Payload);
-        var connection = await wecom.GetAsync(message.WorkspaceId);
-        var client = connection is null ? null : wecom.ClientFor(connection);
-        var nickname = message.CustomerName;
-        if (nickname is null && client is not null && payload["externalUserId"]?.GetValue<string>() is { } externalUserId)
+        if (!_adapters.TryGetValue(message.Channel, out var adapter))
+            return (ChannelResult.Fail($"Permanent: no adapter for channel {message.Channel}."), payload);
+        var recipient = message.CustomerId is { } customerId ? await Recipient.LoadAsync(database, message.WorkspaceId, customerId) : null;
+        if (message.CustomerId is not null && recipient is null)
+            return (ChannelResult.Suppress(OutboxReasons.NoCustomer), payload);
+        var now = clock.GetUtcNow();
+        if (message.Purpose == MessagePurposes.Marketing)
         {
-            try
+            // Checked when the message falls due, so an opt-out between scheduling and sending still counts.
+            if (recipient is { MarketingOptOut: true })
+                return (ChannelResult.Suppress(OutboxReasons.OptedOut), payload);
+            var zone = QuietHours.Zone(recipient?.Trait("timezone"), message.TimeZone);
+            if (settings.QuietEnabled && QuietHours.EndIfQuiet(now, zone, settings.QuietStartMinute, settings.QuietEndMinute) is { } end)
+                return (new ChannelResult(OutboxStates.Scheduled, OutboxReasons.QuietHours) { WaitUntil = end }, payload);
+            if (recipient is not null && message.CapBuckets is null)
             {
-                nickname = (await client.GetExternalContactAsync(externalUserId, cancellationToken)).Name;
+                var buckets = QuietHours.Buckets(now, zone);
+                if (await RespectCounters.ReserveCapAsync(database, message.WorkspaceId, recipient.Id, buckets, settings.DailyCap, settings.WeeklyCap) is { } capped)
+                    return (ChannelResult.Suppress(capped), payload);
+                message.CapBuckets = $"{buckets.Day} {buckets.Week}";
+                await connection.ExecuteAsync("UPDATE outbox SET cap_buckets = @CapBuckets WHERE id = @Id", new { message.CapBuckets, message.Id });
             }
-            catch (Exception e) when (e is WeComApiException or HttpRequestException)
+
+            if (settings.RateLimit(message.Channel) is { } limit)
             {
-                logger.LogInformation("No nickname for {ExternalUserId}: {Error}", externalUserId, e.Message);
+                var minute = now.ToUnixTimeSeconds() / 60;
+                if (!await RespectCounters.TakeRateAsync(database, message.WorkspaceId, message.Channel, minute, limit))
+                    return (new ChannelResult(OutboxStates.Scheduled, OutboxReasons.RateLimited) { WaitUntil = DateTimeOffset.FromUnixTimeSeconds((minute + 1) * 60) }, payload);
             }
         }
 
-        var text = WelcomeMessages.Render(payload["template"]?.GetValue<string>(), nickname, payload["staff"]?.GetValue<string>(), payload["coupon"]?.GetValue<string>());
-        payload["text"] = text;
-        if (client is null)
-            return (OutboxStates.Held, "WeCom is not connected with an app secret, so Pond cannot send it; the message is kept here.", payload.ToJsonString());
-        try
+        var material = payload["contentId"]?.GetValue<string>() is { } contentText && Guid.TryParse(contentText, out var contentId)
+            ? await ContentMaterial.LoadAsync(database, message.WorkspaceId, contentId)
+            : null;
+        var unsubscribe = recipient is null ? null : links.Absolute($"/u/{UnsubscribeTokens.Create(message.WorkspaceId, recipient.Id, settings.UnsubscribeKey)}")?.ToString();
+        var text = "";
+        if (message.Channel != OutboxChannels.WeComWelcome)
         {
-            await client.SendWelcomeMessageAsync(payload["welcomeCode"]!.GetValue<string>(), text, payload["material"]?.GetValue<string>(), cancellationToken);
-            return (OutboxStates.Sent, null, payload.ToJsonString());
+            // The template is kept, so a retry renders it again with the values of that moment.
+            var template = payload["template"]?.GetValue<string>() ?? payload["text"]?.GetValue<string>() ?? (material?.Kind == "text" ? material.Body : null) ?? "";
+            payload["template"] = template;
+            text = MessageVariables.Render(template, name => Value(name, recipient, payload, unsubscribe));
+            payload["text"] = text;
+            if ((payload["subjectTemplate"]?.GetValue<string>() ?? payload["subject"]?.GetValue<string>()) is { } subject)
+            {
+                payload["subjectTemplate"] = subject;
+                payload["subject"] = MessageVariables.Render(subject, name => Value(name, recipient, payload, unsubscribe));
+            }
         }
-        catch (WeComApiException e) when (e.ErrorCode == 41051)
+
+        var send = new ChannelSend(message.Id, message.WorkspaceId, message.Channel, message.Purpose, message.Source, recipient, payload, text, material, settings,
+            message.Purpose == MessagePurposes.Marketing ? unsubscribe : null);
+        return (await adapter.SendAsync(send, cancellationToken), payload);
+    }
+
+    private static string? Value(string name, Recipient? recipient, JsonObject payload, string? unsubscribe) => name switch
+    {
+        MessageVariables.Name or MessageVariables.Nickname => recipient?.DisplayName ?? payload["name"]?.GetValue<string>(),
+        MessageVariables.Staff => payload["staff"]?.GetValue<string>() ?? recipient?.StaffName,
+        MessageVariables.Coupon => payload["coupon"]?.GetValue<string>(),
+        MessageVariables.Points => recipient is null ? null : (recipient.Points ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        MessageVariables.Tier => recipient?.TierName,
+        MessageVariables.Unsubscribe => unsubscribe,
+        _ when name.StartsWith(MessageVariables.TraitPrefix, StringComparison.Ordinal) => recipient?.Trait(name[MessageVariables.TraitPrefix.Length..]),
+        _ => null,
+    };
+
+    private async Task RecordAsync(DbConnection connection, DueMessage message, ChannelResult result, JsonObject payload)
+    {
+        var now = clock.GetUtcNow();
+        var state = result.State;
+        var attempts = message.Attempts;
+        var next = result.WaitUntil ?? now;
+        if (state == OutboxStates.Failed)
         {
-            // The welcome code was used or has expired: retrying cannot help.
-            return (OutboxStates.Failed, $"Permanent: {e.Message}", payload.ToJsonString());
+            attempts++;
+            var max = message.Channel == OutboxChannels.WeComWelcome ? WelcomeMaxAttempts : MaxAttempts;
+            if (!result.Permanent && attempts < max)
+            {
+                state = OutboxStates.Scheduled;
+                next = now + Backoff(message.Channel, attempts);
+            }
         }
-        catch (Exception e) when (e is WeComApiException or HttpRequestException or TaskCanceledException)
+
+        var sent = state is OutboxStates.Sent or OutboxStates.Delivered;
+        await connection.ExecuteAsync(
+            """
+            UPDATE outbox SET state = @state, reason = @Reason, payload = @payload, attempts = @attempts, next_attempt_at = @next,
+                sent_at = CASE WHEN @sent THEN @now ELSE sent_at END, delivered_at = @deliveredAt,
+                provider_message_id = COALESCE(@ProviderMessageId, provider_message_id)
+            WHERE id = @Id
+            """,
+            new
+            {
+                message.Id, state, result.Reason, payload = payload.ToJsonString(), attempts, next, sent, now,
+                deliveredAt = state == OutboxStates.Delivered ? now : (DateTimeOffset?)null, result.ProviderMessageId,
+            });
+        // A message that reached nobody gives its frequency-cap place back.
+        if (state is OutboxStates.Failed or OutboxStates.Suppressed && message.CapBuckets is { } buckets && message.CustomerId is { } customerId)
         {
-            logger.LogWarning("Welcome message {Id} failed: {Error}", message.Id, e.Message);
-            return (OutboxStates.Failed, e.Message, payload.ToJsonString());
+            await RespectCounters.ReleaseCapAsync(connection, message.WorkspaceId, customerId, buckets);
+            await connection.ExecuteAsync("UPDATE outbox SET cap_buckets = NULL WHERE id = @Id", new { message.Id });
+        }
+
+        if (sent && payload["contentId"]?.GetValue<string>() is { } contentText && Guid.TryParse(contentText, out var contentId))
+        {
+            await connection.ExecuteAsync(
+                "UPDATE content_items SET usage_count = usage_count + 1 WHERE workspace_id = @WorkspaceId AND id = @contentId",
+                new { message.WorkspaceId, contentId });
         }
     }
 
@@ -235,12 +428,35 @@ public sealed class OutboxDispatcher(Database database, WeComConnections wecom, 
     {
         public Guid Id { get; init; }
         public Guid WorkspaceId { get; init; }
+        public Guid? CustomerId { get; init; }
         public string Channel { get; init; } = "";
         public string Payload { get; init; } = "{}";
         public int Attempts { get; init; }
         public string State { get; init; } = "";
-        public string? CustomerName { get; init; }
+        public string Purpose { get; init; } = MessagePurposes.Transactional;
+        public string? Source { get; init; }
+        public string? CapBuckets { get; set; }
+        public string? TimeZone { get; init; }
     }
+}
+
+/// <summary>Which outbox messages to list or count; empty fields do not filter.</summary>
+public sealed record OutboxFilter
+{
+    public string? State { get; init; }
+    public string? Channel { get; init; }
+    public string? Purpose { get; init; }
+    public string? Source { get; init; }
+    public string? Reason { get; init; }
+    public Guid? CustomerId { get; init; }
+}
+
+/// <summary>Outbox counts: by state, suppressed by reason (opted_out, frequency_cap_daily…), waiting by reason (quiet_hours, rate_limited).</summary>
+public sealed class OutboxCounts
+{
+    public IReadOnlyDictionary<string, long> ByState { get; init; } = new Dictionary<string, long>();
+    public IReadOnlyDictionary<string, long> SuppressedByReason { get; init; } = new Dictionary<string, long>();
+    public IReadOnlyDictionary<string, long> WaitingByReason { get; init; } = new Dictionary<string, long>();
 }
 
 /// <summary>

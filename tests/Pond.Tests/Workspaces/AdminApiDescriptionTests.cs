@@ -57,6 +57,19 @@ public sealed class AdminApiDescriptionTests
             "ListBargains", "CreateBargain", "GetBargain", "UpdateBargain", "GetBargainCounters", "ListBargainSessions", "OpenBargainSession",
             "GetBargainSession", "CutBargain", "PurchaseBargain",
             "ListLotteries", "CreateLottery", "GetLottery", "UpdateLottery", "GetLotteryCounters", "DrawLottery", "ListLotteryDraws", "ListLotteryWinners",
+            "GetMessagingSettings", "UpdateMessagingSettings", "CountOutbox", "GetOutboxMessage", "RetryOutboxMessage", "SendMessage",
+            "ListInbox", "MarkInboxRead", "MarkInboxHandled",
+            // Journeys (docs/journeys.md).
+            "ListJourneys", "CreateJourney", "GetJourney", "UpdateJourney", "PublishJourney", "SetJourneyStatus", "ListJourneyTemplates", "CreateJourneyFromTemplate",
+            "SimulateJourney", "EnrollInJourney", "GetJourneyStats", "ListJourneyRuns", "GetJourneyRun", "GetJourneyVersion",
+            // Content library (docs/content.md).
+            "ListContentFolders", "CreateContentFolder", "UpdateContentFolder", "DeleteContentFolder",
+            "ListContentItems", "GetContentItem", "CreateContentItem", "UpdateContentItem", "MoveContentItems", "ArchiveContentItem", "RestoreContentItem",
+            "GetContentClicks", "PersonalizeContentItem", "UploadContentFile", "ReplaceContentFile", "GetContentFile",
+            "ListContentTags", "ListContentVariables", "PreviewContent",
+            // end content library
+            "ListSopPlans", "CreateSopPlan", "GetSopPlan", "UpdateSopPlan", "PauseSopPlan", "ResumeSopPlan", "DeleteSopPlan", "GetSopCalendar",
+            "ListSopGroups", "SetSopGroupTags", "ListTasks", "GetTaskCompletion", "GetTask", "CompleteTask", "SkipTask",
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {

@@ -178,7 +178,7 @@ internal sealed class CouponIssuer(Database database, CouponTemplates templates,
         // SQLite: take the write lock up front; a deferred transaction that reads first and writes later can fail to upgrade.
         connection is SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: false) : await connection.BeginTransactionAsync(cancellationToken);
 
-    private static void CheckIssuable(CouponTemplate template, DateTimeOffset now)
+    internal static void CheckIssuable(CouponTemplate template, DateTimeOffset now)
     {
         if (template.Status != CouponTemplateStatuses.Active)
             throw new ConflictException($"Coupon template '{template.Name}' is {template.Status}; set it active to issue coupons.");
@@ -194,7 +194,7 @@ internal sealed class CouponIssuer(Database database, CouponTemplates templates,
 
     private static string MemberKey(string key, Guid customerId) => $"{key}:{customerId:N}";
 
-    private static Coupon NewCoupon(CouponTemplate template, Guid workspaceId, Guid customerId, string source, string? key, DateTimeOffset now)
+    internal static Coupon NewCoupon(CouponTemplate template, Guid workspaceId, Guid customerId, string source, string? key, DateTimeOffset now)
     {
         var from = template.ValidFrom ?? now;
         var to = template.ValidTo ?? now.AddDays(template.ValidDays ?? 30);
@@ -212,6 +212,45 @@ internal sealed class CouponIssuer(Database database, CouponTemplates templates,
             INSERT INTO coupons (id, workspace_id, template_id, customer_id, code, status, source, issue_key, issued_at, valid_from, valid_to, updated_at)
             VALUES (@Id, @WorkspaceId, @TemplateId, @CustomerId, @Code, @Status, @Source, @IssueKey, @IssuedAt, @ValidFrom, @ValidTo, @UpdatedAt)
             """, coupons, transaction);
+
+    /// <summary>
+    /// Many coupons in one statement (a journey batch issuing to thousands): a JSON array on SQLite, arrays on
+    /// PostgreSQL. A coupon whose issue key was used before is skipped; the caller raises the template's count.
+    /// </summary>
+    internal static Task<int> InsertManyAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<Coupon> coupons)
+    {
+        if (connection is SqliteConnection)
+        {
+            var json = System.Text.Json.JsonSerializer.Serialize(coupons.Select(c => new
+            {
+                i = c.Id, w = c.WorkspaceId, t = c.TemplateId, c = c.CustomerId, k = c.Code, s = c.Status, o = c.Source, e = c.IssueKey,
+                a = c.IssuedAt.ToUnixTimeMilliseconds(), f = c.ValidFrom.ToUnixTimeMilliseconds(), v = c.ValidTo.ToUnixTimeMilliseconds(), u = c.UpdatedAt.ToUnixTimeMilliseconds(),
+            }));
+            return connection.ExecuteAsync(
+                """
+                INSERT INTO coupons (id, workspace_id, template_id, customer_id, code, status, source, issue_key, issued_at, valid_from, valid_to, updated_at)
+                SELECT value ->> 'i', value ->> 'w', value ->> 't', value ->> 'c', value ->> 'k', value ->> 's', value ->> 'o', value ->> 'e',
+                       value ->> 'a', value ->> 'f', value ->> 'v', value ->> 'u'
+                FROM json_each(@json) WHERE true ON CONFLICT DO NOTHING
+                """, new { json }, transaction);
+        }
+
+        return connection.ExecuteAsync(
+            """
+            INSERT INTO coupons (id, workspace_id, template_id, customer_id, code, status, source, issue_key, issued_at, valid_from, valid_to, updated_at)
+            SELECT * FROM unnest(@ids, @workspaces, @templates, @customers, @codes, @statuses, @sources, @keys, @issued, @froms, @tos, @updated)
+            ON CONFLICT DO NOTHING
+            """,
+            new
+            {
+                ids = coupons.Select(c => c.Id).ToArray(), workspaces = coupons.Select(c => c.WorkspaceId).ToArray(),
+                templates = coupons.Select(c => c.TemplateId).ToArray(), customers = coupons.Select(c => c.CustomerId).ToArray(),
+                codes = coupons.Select(c => c.Code).ToArray(), statuses = coupons.Select(c => c.Status).ToArray(), sources = coupons.Select(c => c.Source).ToArray(),
+                keys = coupons.Select(c => c.IssueKey).ToArray(), issued = coupons.Select(c => c.IssuedAt.ToUnixTimeMilliseconds()).ToArray(),
+                froms = coupons.Select(c => c.ValidFrom.ToUnixTimeMilliseconds()).ToArray(), tos = coupons.Select(c => c.ValidTo.ToUnixTimeMilliseconds()).ToArray(),
+                updated = coupons.Select(c => c.UpdatedAt.ToUnixTimeMilliseconds()).ToArray(),
+            }, transaction);
+    }
 
     private static Task<int> UndoAsync(DbConnection connection, DbTransaction transaction, Guid templateId, int n) =>
         connection.ExecuteAsync("UPDATE coupon_templates SET issued_count = issued_count - @n WHERE id = @templateId", new { templateId, n }, transaction);
