@@ -76,31 +76,40 @@ public sealed class JourneyRestartTests(ITestOutputHelper output)
         output.WriteLine($"[{engine}] prepared {Customers:N0} enrolled customers in {total.Elapsed.TotalSeconds:F1} s");
         var journeyId = journey.Id;
 
-        // 1. The server takes the first steps (split, coupon or tag, arrive at the wait); killed once 20,000 runs moved on.
-        var first = Stopwatch.StartNew();
-        var server = PondProcess.Start(dataDirectory, connectionString, engine);
-        var moved = await PollAsync(server, database, "SELECT COUNT(*) FROM journey_runs WHERE journey_id = @journeyId AND step_id <> 'split'", journeyId,
-            n => n >= KillAfter);
-        server.Kill();
-        var atSplit = await ScalarAsync(database, "SELECT COUNT(*) FROM journey_runs WHERE journey_id = @journeyId AND step_id = 'split'", journeyId);
-        output.WriteLine($"[{engine}] kill 1 after {first.Elapsed.TotalSeconds:F1} s: {moved:N0} runs seen past the split, {atSplit:N0} still at it after the kill");
-        atSplit.ShouldBeGreaterThan(0, "the first kill came after the server had finished the first steps: it proves nothing");
+        // Whatever fails, no server process outlives the test.
+        PondProcess? server = null;
+        try
+        {
+            // 1. The server takes the first steps (split, coupon or tag, arrive at the wait); killed once 20,000 runs moved on.
+            var first = Stopwatch.StartNew();
+            server = PondProcess.Start(dataDirectory, connectionString, engine);
+            var moved = await PollAsync(server, database, "SELECT COUNT(*) FROM journey_runs WHERE journey_id = @journeyId AND step_id <> 'split'", journeyId,
+                n => n >= KillAfter);
+            server.Kill();
+            var atSplit = await ScalarAsync(database, "SELECT COUNT(*) FROM journey_runs WHERE journey_id = @journeyId AND step_id = 'split'", journeyId);
+            output.WriteLine($"[{engine}] kill 1 after {first.Elapsed.TotalSeconds:F1} s: {moved:N0} runs seen past the split, {atSplit:N0} still at it after the kill");
+            atSplit.ShouldBeGreaterThan(0, "the first kill came after the server had finished the first steps: it proves nothing");
 
-        // 2. Started again: it finishes the first steps; a minute after each run reached the wait, it comes off it.
-        //    Killed again once 20,000 runs have completed.
-        server = PondProcess.Start(dataDirectory, connectionString, engine);
-        var completed = await PollAsync(server, database, "SELECT COUNT(*) FROM journey_runs WHERE journey_id = @journeyId AND state = 'completed'", journeyId,
-            n => n >= KillAfter);
-        server.Kill();
-        var notCompleted = await ScalarAsync(database, "SELECT COUNT(*) FROM journey_runs WHERE journey_id = @journeyId AND state = 'waiting'", journeyId);
-        output.WriteLine($"[{engine}] kill 2 after {first.Elapsed.TotalSeconds:F1} s: {completed:N0} runs seen completed, {notCompleted:N0} still waiting after the kill");
-        notCompleted.ShouldBeGreaterThan(0, "the second kill came after every run had completed: it proves nothing");
+            // 2. Started again: it finishes the first steps; a minute after each run reached the wait, it comes off it.
+            //    Killed again once 20,000 runs have completed.
+            server = PondProcess.Start(dataDirectory, connectionString, engine);
+            var completed = await PollAsync(server, database, "SELECT COUNT(*) FROM journey_runs WHERE journey_id = @journeyId AND state = 'completed'", journeyId,
+                n => n >= KillAfter);
+            server.Kill();
+            var notCompleted = await ScalarAsync(database, "SELECT COUNT(*) FROM journey_runs WHERE journey_id = @journeyId AND state = 'waiting'", journeyId);
+            output.WriteLine($"[{engine}] kill 2 after {first.Elapsed.TotalSeconds:F1} s: {completed:N0} runs seen completed, {notCompleted:N0} still waiting after the kill");
+            notCompleted.ShouldBeGreaterThan(0, "the second kill came after every run had completed: it proves nothing");
 
-        // 3. Started a third time: it runs until no run is left waiting, then is stopped.
-        server = PondProcess.Start(dataDirectory, connectionString, engine);
-        await PollAsync(server, database, "SELECT COUNT(*) FROM journey_runs WHERE journey_id = @journeyId AND state = 'waiting'", journeyId, n => n == 0);
-        await server.StopAsync();
-        output.WriteLine($"[{engine}] all runs ended {first.Elapsed.TotalSeconds:F1} s after the first start; {total.Elapsed.TotalSeconds:F1} s in all");
+            // 3. Started a third time: it runs until no run is left waiting, then is stopped.
+            server = PondProcess.Start(dataDirectory, connectionString, engine);
+            await PollAsync(server, database, "SELECT COUNT(*) FROM journey_runs WHERE journey_id = @journeyId AND state = 'waiting'", journeyId, n => n == 0);
+            await server.StopAsync();
+            output.WriteLine($"[{engine}] all runs ended {first.Elapsed.TotalSeconds:F1} s after the first start; {total.Elapsed.TotalSeconds:F1} s in all");
+        }
+        finally
+        {
+            server?.Kill();
+        }
 
         await using var check = await database.OpenAsync();
         object args = new { journeyId, workspaceId = workspace.Id };
