@@ -104,7 +104,7 @@ public sealed class JourneyEngine(
         var ended = now.ToUnixTimeMilliseconds();
         await connection.ExecuteAsync(
             """
-            UPDATE journey_runs r SET state = j.s, step_id = j.t, armed = j.a, due_at = j.d, wait_event = j.w, woken_at = NULL, ended_at = j.e, end_reason = j.r
+            UPDATE journey_runs r SET state = j.s, step_id = j.t, armed = j.a, steps_taken = j.n, due_at = j.d, wait_event = j.w, woken_at = NULL, ended_at = j.e, end_reason = j.r
             FROM unnest(@ids, @states, @steps, @armed, @taken, @due, @waits, @ends, @reasons) AS j(i, s, t, a, n, d, w, e, r)
             WHERE r.id = j.i
             """,

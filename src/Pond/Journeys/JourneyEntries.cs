@@ -37,6 +37,9 @@ public sealed class JourneyEntries(Database database, JourneyCatalog catalog)
         };
         var cutoff = now - TimeSpan.FromDays(definition.Reentry.Days ?? 0);
         var runIds = customers.Select(_ => Guid.CreateVersion7(now)).ToArray();
+        // Earlier runs are looked up by customer (a handful of rows each). Without statistics SQLite prefers the journey's
+        // index for `never` and `after` (no state = 'waiting' term for the partial index), which reads every run of the
+        // journey for each customer entering: quadratic, 80 s for the fifth chunk of 10,000. The unary plus stops that.
         var source = database.IsSqlite
             ? "(SELECT value ->> 'r' AS run_id, value ->> 'c' AS customer_id, value ->> 'o' AS occurrence FROM json_each(@pairs))"
             : "unnest(@runIds, @customerIds, @occurrences) AS v(run_id, customer_id, occurrence)";
@@ -44,7 +47,7 @@ public sealed class JourneyEntries(Database database, JourneyCatalog catalog)
             INSERT INTO journey_runs (id, workspace_id, journey_id, version, customer_id, state, step_id, armed, due_at, entry_key, is_test, entered_at)
             SELECT v.run_id, @workspaceId, @journeyId, @version, v.customer_id, 'waiting', @start, @no, @now, v.customer_id || ':' || v.occurrence, @isTest, @now
             FROM {source} {(database.IsSqlite ? "AS v" : "")}
-            WHERE NOT EXISTS (SELECT 1 FROM journey_runs r WHERE r.journey_id = @journeyId AND r.customer_id = v.customer_id
+            WHERE NOT EXISTS (SELECT 1 FROM journey_runs r WHERE r.customer_id = v.customer_id AND {(database.IsSqlite ? "+" : "")}r.journey_id = @journeyId
                               AND r.is_test = @isTest AND {earlier})
             ON CONFLICT DO NOTHING
             """;
