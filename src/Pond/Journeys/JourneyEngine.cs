@@ -22,7 +22,14 @@ namespace Pond.Journeys;
 public sealed class JourneyEngine(
     Database database, JourneyCatalog catalog, PointsBook points, AudienceChanges changes, TimeProvider clock, ILogger<JourneyEngine> logger)
 {
-    public const int BatchSize = 2000;
+    public const int BatchSize = 5000;
+
+    // A batch dirties thousands of pages. A large cache keeps them in memory until the commit instead of spilling them to
+    // the WAL mid-transaction, and a higher checkpoint threshold copies a page that several batches touch into the
+    // database once rather than after every commit (at 1M runs: 2,000 per batch with SQLite's defaults ran 16k steps/s,
+    // 5,000 with these 31k). Both go back to the defaults before the connection returns to the shared pool.
+    private const string SqliteBatchPragmas = "PRAGMA cache_size = -131072; PRAGMA wal_autocheckpoint = 16000";
+    private const string SqliteDefaultPragmas = "PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = 1000";
 
     /// <summary>Processes due runs until none is left; returns the steps taken.</summary>
     public async Task<long> RunDueAsync(CancellationToken cancellationToken = default)
@@ -44,6 +51,21 @@ public sealed class JourneyEngine(
     {
         var now = clock.GetUtcNow();
         await using var connection = await database.OpenAsync(cancellationToken);
+        if (database.IsSqlite)
+            await connection.ExecuteAsync(SqliteBatchPragmas);
+        try
+        {
+            return await ProcessBatchAsync(connection, now, limit, cancellationToken);
+        }
+        finally
+        {
+            if (database.IsSqlite)
+                await connection.ExecuteAsync(SqliteDefaultPragmas);
+        }
+    }
+
+    private async Task<(int Runs, int Steps)> ProcessBatchAsync(DbConnection connection, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
         await using var transaction = connection is SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: false) : await connection.BeginTransactionAsync(cancellationToken);
         // SKIP LOCKED lets several nodes share the due runs on PostgreSQL; SQLite's write lock already serialises them.
         var rows = (await connection.QueryAsync<RunRow>(
@@ -55,7 +77,7 @@ public sealed class JourneyEngine(
         if (rows.Count == 0)
             return (0, 0);
 
-        var world = new DatabaseWorld(connection, transaction, points);
+        var world = new DatabaseWorld(connection, transaction, points, rows.Select(r => r.CustomerId).Distinct().ToList());
         var taken = new List<StepTaken>(rows.Count * 2);
         var runs = new List<RunState>(rows.Count);
         foreach (var row in rows)
@@ -82,7 +104,22 @@ public sealed class JourneyEngine(
         return (rows.Count, taken.Count);
     }
 
+    /// <summary>
+    /// Runs still waiting and runs that ended are written by two statements: SQLite rewrites an index entry only when the
+    /// UPDATE sets one of its columns, so leaving `state` out for waiting runs spares the indexes ordered by customer.
+    /// </summary>
     private async Task SaveRunsAsync(DbConnection connection, DbTransaction transaction, List<RunState> runs, DateTimeOffset now)
+    {
+        var waiting = runs.Where(r => r.State == RunStates.Waiting).ToList();
+        var ended = runs.Where(r => r.State != RunStates.Waiting).ToList();
+        if (waiting.Count > 0)
+            await UpdateRunsAsync(connection, transaction, waiting, "step_id = j.t, armed = j.a, steps_taken = j.n, due_at = j.d, wait_event = j.w, woken_at = NULL", now);
+        if (ended.Count > 0)
+            await UpdateRunsAsync(connection, transaction, ended,
+                "state = j.s, step_id = j.t, armed = j.a, steps_taken = j.n, due_at = j.d, wait_event = j.w, woken_at = NULL, ended_at = j.e, end_reason = j.r", now);
+    }
+
+    private async Task UpdateRunsAsync(DbConnection connection, DbTransaction transaction, List<RunState> runs, string set, DateTimeOffset now)
     {
         if (database.IsSqlite)
         {
@@ -92,8 +129,8 @@ public sealed class JourneyEngine(
                 e = r.State == RunStates.Waiting ? (long?)null : now.ToUnixTimeMilliseconds(), r = r.EndReason,
             }));
             await connection.ExecuteAsync(
-                """
-                UPDATE journey_runs SET state = j.s, step_id = j.t, armed = j.a, steps_taken = j.n, due_at = j.d, wait_event = j.w, woken_at = NULL, ended_at = j.e, end_reason = j.r
+                $"""
+                UPDATE journey_runs SET {set}
                 FROM (SELECT value ->> 'i' AS i, value ->> 's' AS s, value ->> 't' AS t, value ->> 'a' AS a, value ->> 'n' AS n, value ->> 'd' AS d, value ->> 'w' AS w,
                              value ->> 'e' AS e, value ->> 'r' AS r FROM json_each(@json)) AS j
                 WHERE journey_runs.id = j.i
@@ -103,8 +140,8 @@ public sealed class JourneyEngine(
 
         var ended = now.ToUnixTimeMilliseconds();
         await connection.ExecuteAsync(
-            """
-            UPDATE journey_runs r SET state = j.s, step_id = j.t, armed = j.a, steps_taken = j.n, due_at = j.d, wait_event = j.w, woken_at = NULL, ended_at = j.e, end_reason = j.r
+            $"""
+            UPDATE journey_runs r SET {set}
             FROM unnest(@ids, @states, @steps, @armed, @taken, @due, @waits, @ends, @reasons) AS j(i, s, t, a, n, d, w, e, r)
             WHERE r.id = j.i
             """,
@@ -166,8 +203,9 @@ public sealed class JourneyEngine(
     }
 
     /// <summary>Conditions and actions against the database, inside the batch's transaction.</summary>
-    private sealed class DatabaseWorld(DbConnection connection, DbTransaction transaction, PointsBook points) : IJourneyWorld
+    private sealed class DatabaseWorld(DbConnection connection, DbTransaction transaction, PointsBook points, List<Guid> batchCustomers) : IJourneyWorld
     {
+        private Dictionary<Guid, string?>? _traits;
         private readonly Dictionary<Guid, TimeZoneInfo> _workspaceZones = [];
         private readonly Dictionary<Guid, string> _journeyNames = [];
         private readonly Dictionary<Guid, CouponTemplate?> _templates = [];
@@ -244,6 +282,33 @@ public sealed class JourneyEngine(
             return template;
         }
 
+        /// <summary>
+        /// A customer's traits, read for the whole batch with the first one asked for (one statement rather than one per
+        /// run); a trait step earlier in the batch drops its customer's copy, so a later read sees the new value.
+        /// </summary>
+        private async Task<string?> TraitsAsync(Guid customerId)
+        {
+            if (_traits is null)
+            {
+                var rows = await connection.QueryAsync<TraitsRow>(
+                    connection is SqliteConnection
+                        ? "SELECT id, traits FROM customers WHERE id IN (SELECT value FROM json_each(@ids))"
+                        : "SELECT id, traits FROM customers WHERE id = ANY(@ids)",
+                    new { ids = connection is SqliteConnection ? (object)JsonSerializer.Serialize(batchCustomers) : batchCustomers.ToArray() }, transaction);
+                _traits = rows.ToDictionary(r => r.Id, r => r.Traits);
+            }
+
+            if (!_traits.TryGetValue(customerId, out var traits))
+                _traits[customerId] = traits = await connection.QuerySingleOrDefaultAsync<string>("SELECT traits FROM customers WHERE id = @id", new { id = customerId }, transaction);
+            return traits;
+        }
+
+        private sealed class TraitsRow
+        {
+            public Guid Id { get; init; }
+            public string? Traits { get; init; }
+        }
+
         private sealed class HeldRow
         {
             public Guid CustomerId { get; init; }
@@ -255,15 +320,15 @@ public sealed class JourneyEngine(
         /// <summary>The customer's timezone trait when it names a real zone, else the workspace's zone.</summary>
         public async Task<TimeZoneInfo> ZoneOfAsync(RunState run)
         {
-            var trait = await connection.QuerySingleOrDefaultAsync<string>(
-                connection is SqliteConnection ? "SELECT json_extract(traits, '$.timezone') FROM customers WHERE id = @id" : "SELECT traits::jsonb ->> 'timezone' FROM customers WHERE id = @id",
-                new { id = run.CustomerId }, transaction);
+            var trait = await TraitsAsync(run.CustomerId) is { } traits && JsonNode.Parse(traits)?["timezone"] is JsonValue value && value.TryGetValue(out string? name)
+                ? name
+                : null;
             if (trait is not null && TimeZoneInfo.TryFindSystemTimeZoneById(trait, out var zone))
                 return zone;
             if (!_workspaceZones.TryGetValue(run.WorkspaceId, out zone))
             {
-                var name = await connection.QuerySingleOrDefaultAsync<string>("SELECT time_zone FROM workspaces WHERE id = @id", new { id = run.WorkspaceId }, transaction);
-                zone = name is not null && TimeZoneInfo.TryFindSystemTimeZoneById(name, out var found) ? found : TimeZoneInfo.Utc;
+                var workspaceZone = await connection.QuerySingleOrDefaultAsync<string>("SELECT time_zone FROM workspaces WHERE id = @id", new { id = run.WorkspaceId }, transaction);
+                zone = workspaceZone is not null && TimeZoneInfo.TryFindSystemTimeZoneById(workspaceZone, out var found) ? found : TimeZoneInfo.Utc;
                 _workspaceZones[run.WorkspaceId] = zone;
             }
 
@@ -285,7 +350,7 @@ public sealed class JourneyEngine(
                         "SELECT COUNT(*) FROM customer_tags WHERE customer_id = @customerId AND tag = @tag",
                         new { customerId = run.CustomerId, tag = condition.Tag }, transaction) > 0;
                 case ConditionKinds.Trait:
-                    var traits = await connection.QuerySingleOrDefaultAsync<string>("SELECT traits FROM customers WHERE id = @id", new { id = run.CustomerId }, transaction);
+                    var traits = await TraitsAsync(run.CustomerId);
                     var node = traits is null ? null : JsonNode.Parse(traits)?[condition.Trait!];
                     return PropertyFilters.Matches(node, condition.Op ?? "exists", condition.Value);
                 case ConditionKinds.Event:
@@ -343,6 +408,7 @@ public sealed class JourneyEngine(
                                 ? "UPDATE customers SET traits = json_set(traits, '$.' || json_quote(@trait), json(@value)), updated_at = @now WHERE id = @id"
                                 : "UPDATE customers SET traits = jsonb_set(traits::jsonb, ARRAY[@trait], @value::jsonb)::text, updated_at = @now WHERE id = @id",
                             new { trait = step.Trait, value, now, id = run.CustomerId }, transaction);
+                        _traits?.Remove(run.CustomerId);
                         Touched.Add((run.WorkspaceId, run.CustomerId));
                         return ("set", $"{step.Trait} = {value}");
                     case StepKinds.Task:

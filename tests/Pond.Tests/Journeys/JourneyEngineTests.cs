@@ -80,6 +80,42 @@ public sealed class JourneyEngineTests
 
     [Theory]
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task TraitSetByAStep_IsSeenByALaterConditionInTheSameBatch_WhileOthersKeepTheirs(DbEngine engine)
+    {
+        // The engine reads the batch's traits at once; a trait step must not leave a later condition with the old value.
+        var clock = new ManualClock(ScoreKit.Now);
+        await using var server = await JourneyKit.StartAsync(engine, clock);
+        var admin = server.Workspace.AdminClient();
+        var journey = await admin.PublishedAsync("Promote", new
+        {
+            trigger = new { kind = "event", @event = "Signed Up" },
+            start = "was_vip",
+            steps = new object[]
+            {
+                new { id = "was_vip", kind = "condition", condition = new { kind = "trait", trait = "vip", op = "eq", value = true }, yes = "done", no = "promote" },
+                new { id = "promote", kind = "trait", trait = "vip", value = true, next = "is_vip" },
+                new { id = "is_vip", kind = "condition", condition = new { kind = "trait", trait = "vip", op = "eq", value = true }, yes = "welcome", no = "done" },
+                new { id = "welcome", kind = "tag", tag = "新晋会员" },
+                new { id = "done", kind = "exit" },
+            },
+        });
+
+        await server.TrackAsync("old-vip", "Signed Up", new { });
+        await server.TrackAsync("newcomer", "Signed Up", new { });
+        var oldVip = await server.CustomerIdAsync("old-vip");
+        var newcomer = await server.CustomerIdAsync("newcomer");
+        await using (var connection = await server.Service<Database>().OpenAsync())
+            await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE customers SET traits = '{\"vip\":true}' WHERE id = @oldVip", new { oldVip });
+
+        await server.RunDueAsync();
+
+        (await admin.StepsAsync(journey, oldVip)).ShouldBe([("was_vip", "yes"), ("done", "exit")]);
+        (await admin.StepsAsync(journey, newcomer)).ShouldBe([("was_vip", "no"), ("promote", "set"), ("is_vip", "yes"), ("welcome", "added")]);
+        (await server.ScalarAsync("SELECT COUNT(*) FROM customer_tags WHERE tag = '新晋会员'")).ShouldBe(1);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task GoalEvent_ConvertsAtOnce_ReentryNever_AndEditsPublishANewVersionWhileRunsFinishOnTheirs(DbEngine engine)
     {
         var clock = new ManualClock(ScoreKit.Now);
