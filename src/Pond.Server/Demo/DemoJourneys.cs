@@ -1,5 +1,9 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
 using Dapper;
 using Pond.Audience;
+using Pond.Customers;
+using Pond.Ingestion;
 using Pond.Journeys;
 using Pond.Storage;
 
@@ -9,13 +13,15 @@ namespace Pond.Server.Demo;
 /// The demo brand's journeys (旅程): four of the shipped templates made live — the Luckin coupon ladder, new friend →
 /// first order in 3 days, birthday gift and win-back — with demo customers enrolled (the win-back journey takes the
 /// "沉睡高价值" segment) and the engine run once, so each dashboard shows customers waiting in steps, coupons issued and
-/// messages queued. A fifth template (replenishment) stays a draft to edit. Run after DemoAudience and DemoCoupons.
+/// messages queued. Then some of them buy (real Order Completed events through the processor): first-order customers
+/// convert on the journey's goal, ladder customers leave their wait for the buyers' branch. A fifth template
+/// (replenishment) stays a draft to edit. Run after DemoAudience and DemoCoupons.
 /// </summary>
 internal static class DemoJourneys
 {
     private const string Actor = "demo";
 
-    internal sealed record Result(IReadOnlyDictionary<string, Guid> Journeys, int Enrolled, long Steps);
+    internal sealed record Result(IReadOnlyDictionary<string, Guid> Journeys, int Enrolled, long Steps, int Orders);
 
     public static async Task<Result> SetUpAsync(IServiceProvider services, Guid workspaceId)
     {
@@ -67,6 +73,69 @@ internal static class DemoJourneys
 
         // Everyone's first steps now (coupons, points, messages), up to the first wait.
         var steps = await engine.RunDueAsync();
-        return new Result(journeys, enrolled, steps);
+
+        // A quarter of the first-order customers and one in eight on the ladder buy; the engine moves the woken ones on.
+        var buyers = customers.Skip(n * 4 / 10).Take(n * 2 / 10).Where((_, i) => i % 4 == 1)
+            .Concat(customers.Take(n * 4 / 10).Where((_, i) => i % 8 == 3)).ToList();
+        var orders = await BuyAsync(services, database, workspaceId, buyers);
+        steps += await engine.RunDueAsync();
+        return new Result(journeys, enrolled, steps, orders);
+    }
+
+    private static async Task<int> BuyAsync(IServiceProvider services, Database database, Guid workspaceId, List<Guid> buyers)
+    {
+        if (buyers.Count == 0)
+            return 0;
+        // The CLI's demo verb runs without the web host: bring a log writer and a processor of our own when there is none.
+        await using var ownLog = services.GetService<EventLogWriter>() is null ? ActivatorUtilities.CreateInstance<EventLogWriter>(services) : null;
+        using var ownProcessor = services.GetService<EventProcessor>() is null
+            ? ActivatorUtilities.CreateInstance<EventProcessor>(services, ActivatorUtilities.CreateInstance<IdentityResolver>(services))
+            : null;
+        var log = ownLog ?? services.GetRequiredService<EventLogWriter>();
+        var processor = ownProcessor ?? services.GetRequiredService<EventProcessor>();
+
+        List<UnionRow> unions;
+        await using (var connection = await database.OpenAsync())
+            unions = (await connection.QueryAsync<UnionRow>(
+                database.IsSqlite
+                    ? "SELECT customer_id, value FROM identities WHERE workspace_id = @workspaceId AND kind = @kind AND customer_id IN (SELECT value FROM json_each(@ids))"
+                    : "SELECT customer_id, value FROM identities WHERE workspace_id = @workspaceId AND kind = @kind AND customer_id = ANY(@ids)",
+                new
+                {
+                    workspaceId, kind = IdentityKinds.WechatUnionId,
+                    ids = database.IsSqlite ? (object)System.Text.Json.JsonSerializer.Serialize(buyers) : buyers.ToArray(),
+                })).AsList();
+
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var random = new Random(7);
+        var events = unions.Select((u, i) =>
+        {
+            var product = DemoCatalog.Products[random.Next(DemoCatalog.Products.Length)];
+            var at = now;
+            var messageId = $"demo-journey-order-{u.CustomerId:N}";
+            var message = new JsonObject
+            {
+                ["type"] = "track", ["event"] = "Order Completed", ["messageId"] = messageId, ["timestamp"] = at.ToString("O", CultureInfo.InvariantCulture),
+                ["context"] = new JsonObject { ["traits"] = new JsonObject { ["wechat_unionid"] = u.Value } },
+                ["properties"] = new JsonObject
+                {
+                    ["order_id"] = $"LLJ{i + 1:000000}", ["revenue"] = product.Price, ["currency"] = "CNY", ["channel"] = "mini_program",
+                    ["products"] = new JsonArray(new JsonObject
+                    {
+                        ["sku"] = product.Sku, ["name"] = product.Name, ["category"] = product.Category, ["price"] = product.Price, ["quantity"] = 1,
+                    }),
+                },
+            };
+            return new EventRecord(workspaceId, messageId, "track", now, at, message.ToJsonString());
+        }).ToList();
+        await log.AppendAsync(events);
+        await processor.ProcessPendingAsync();
+        return events.Count;
+    }
+
+    private sealed class UnionRow
+    {
+        public Guid CustomerId { get; init; }
+        public string Value { get; init; } = "";
     }
 }

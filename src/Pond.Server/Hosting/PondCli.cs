@@ -255,7 +255,7 @@ internal static class PondCli
             if (services.GetService<Pond.Ingestion.EventProcessor>() is { } processor)
                 await processor.ProcessPendingAsync(cancellationToken: cancellationToken);
             AnsiConsole.MarkupLine("Coupons issued to the demo segments and some redeemed; a flash sale and a group buy are running.");
-            AnsiConsole.MarkupLineInterpolated($"Journeys: {journeys.Journeys.Count} from the templates, {journeys.Enrolled:N0} customers enrolled, {journeys.Steps:N0} steps taken; SOP plans, staff tasks, the content library and the outbox are filled.");
+            AnsiConsole.MarkupLineInterpolated($"Journeys: {journeys.Journeys.Count} from the templates, {journeys.Enrolled:N0} customers enrolled, {journeys.Orders:N0} of them bought, {journeys.Steps:N0} steps taken; SOP plans, staff tasks, the content library and the outbox are filled.");
             AnsiConsole.MarkupLineInterpolated($"Sign in as [bold]{DemoCatalog.OwnerEmail}[/] / [bold]{DemoCatalog.Password}[/] (also {DemoCatalog.StaffEmail}, {DemoCatalog.AnalystEmail}).");
             AnsiConsole.MarkupLineInterpolated($"Tracking API write key: [bold]{result.WriteKey}[/]   Admin API secret key: [bold]{result.SecretKey}[/]");
             return 0;

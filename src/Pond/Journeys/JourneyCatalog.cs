@@ -29,7 +29,12 @@ public sealed class JourneyCatalog(Database database, AuditLog audit, TimeProvid
         await using var connection = await database.OpenAsync();
         var rows = (await connection.QueryAsync<JourneyRow>($"{Select} WHERE workspace_id = @workspaceId ORDER BY created_at DESC", new { workspaceId })).AsList();
         var totals = await TotalsAsync(connection, workspaceId, null);
-        return rows.Select(r => r.ToJourney([], totals.GetValueOrDefault(r.Id) ?? new JourneyTotals(), null)).ToList();
+        var live = (await connection.QueryAsync<LiveRow>(
+            """
+            SELECT v.journey_id, v.definition FROM journey_versions v JOIN journeys j ON j.id = v.journey_id AND j.live_version = v.version
+            WHERE j.workspace_id = @workspaceId
+            """, new { workspaceId })).ToDictionary(v => v.JourneyId, v => v.Definition);
+        return rows.Select(r => r.ToJourney([], totals.GetValueOrDefault(r.Id) ?? new JourneyTotals(), live.GetValueOrDefault(r.Id))).ToList();
     }
 
     public async Task<Journey> GetAsync(Guid workspaceId, Guid id)
@@ -289,9 +294,16 @@ public sealed class JourneyCatalog(Database database, AuditLog audit, TimeProvid
             {
                 Id = Id, Name = Name, Description = Description, Status = Status, Draft = draft, LiveVersion = LiveVersion, Template = Template,
                 TestCustomerId = TestCustomerId, Versions = versions, Totals = totals, CreatedBy = CreatedBy, CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
-                DraftChanged = liveDefinition is null || liveDefinition != draft.ToJson(),
+                // Both sides go through the same serializer: the stored text may differ in key order or spacing (jsonb).
+                DraftChanged = liveDefinition is null || JourneyDefinition.FromJson(liveDefinition).ToJson() != draft.ToJson(),
             };
         }
+    }
+
+    private sealed class LiveRow
+    {
+        public Guid JourneyId { get; init; }
+        public string Definition { get; init; } = "";
     }
 
     private sealed class VersionRow

@@ -209,51 +209,27 @@ public sealed class JourneyEngine(
         private readonly Dictionary<Guid, TimeZoneInfo> _workspaceZones = [];
         private readonly Dictionary<Guid, string> _journeyNames = [];
         private readonly Dictionary<Guid, CouponTemplate?> _templates = [];
-        private readonly List<(Guid RunId, string StepId, CouponTemplate Template, Coupon Coupon)> _coupons = [];
+        private readonly List<Coupon> _coupons = [];
+        private readonly Dictionary<Guid, Dictionary<Guid, long>> _held = [];
         private readonly Dictionary<(Guid WorkspaceId, string Source, string Tag, bool Remove), List<(Guid RunId, string StepId, Guid CustomerId)>> _tags = [];
         private readonly Dictionary<(Guid CustomerId, string Tag), bool> _pendingTags = [];
 
         /// <summary>
         /// Writes the batch's deferred coupons and tags, one statement per template or tag, and returns the outcomes that
-        /// differ from what the steps assumed: a coupon past the per-customer limit fails, a tag the customer already had
-        /// is unchanged.
+        /// differ from what the steps assumed: a tag the customer already had is unchanged. (Coupon limits are checked
+        /// when the step runs, so a refused coupon never reaches a later message as {coupon}.)
         /// </summary>
         public async Task<Dictionary<(Guid RunId, string StepId), (string Outcome, string? Detail)>> FlushAsync(DateTimeOffset now)
         {
             var corrections = new Dictionary<(Guid, string), (string, string?)>();
-            foreach (var group in _coupons.GroupBy(c => c.Template.Id))
+            foreach (var group in _coupons.GroupBy(c => c.TemplateId))
             {
-                var template = group.First().Template;
                 var issued = group.ToList();
-                if (template.PerCustomerLimit is { } limit)
-                {
-                    var customers = issued.Select(c => c.Coupon.CustomerId).Distinct().ToArray();
-                    var held = (await connection.QueryAsync<HeldRow>(
-                        connection is SqliteConnection
-                            ? "SELECT customer_id, COUNT(*) AS n FROM coupons WHERE template_id = @templateId AND customer_id IN (SELECT value FROM json_each(@ids)) GROUP BY customer_id"
-                            : "SELECT customer_id, COUNT(*) AS n FROM coupons WHERE template_id = @templateId AND customer_id = ANY(@ids) GROUP BY customer_id",
-                        new { templateId = template.Id, ids = connection is SqliteConnection ? (object)JsonSerializer.Serialize(customers) : customers }, transaction))
-                        .ToDictionary(h => h.CustomerId, h => h.N);
-                    issued = [];
-                    foreach (var item in group)
-                    {
-                        var count = held.GetValueOrDefault(item.Coupon.CustomerId);
-                        if (count >= limit)
-                        {
-                            corrections[(item.RunId, item.StepId)] = ("failed", $"This customer already has {count} coupon(s) of '{template.Name}'; the limit is {limit} per customer.");
-                            continue;
-                        }
-
-                        held[item.Coupon.CustomerId] = count + 1;
-                        issued.Add(item);
-                    }
-                }
-
                 for (var offset = 0; offset < issued.Count; offset += 5000)
                 {
-                    var chunk = issued.GetRange(offset, Math.Min(5000, issued.Count - offset)).Select(c => c.Coupon).ToList();
+                    var chunk = issued.GetRange(offset, Math.Min(5000, issued.Count - offset));
                     var inserted = await CouponIssuer.InsertManyAsync(connection, transaction, chunk);
-                    await connection.ExecuteAsync("UPDATE coupon_templates SET issued_count = issued_count + @inserted WHERE id = @id", new { inserted, id = template.Id }, transaction);
+                    await connection.ExecuteAsync("UPDATE coupon_templates SET issued_count = issued_count + @inserted WHERE id = @id", new { inserted, id = group.Key }, transaction);
                 }
             }
 
@@ -307,6 +283,23 @@ public sealed class JourneyEngine(
         {
             public Guid Id { get; init; }
             public string? Traits { get; init; }
+        }
+
+        /// <summary>How many coupons of a template each of the batch's customers holds, read once and kept up to date as the batch issues.</summary>
+        private async Task<Dictionary<Guid, long>> HeldAsync(Guid templateId)
+        {
+            if (!_held.TryGetValue(templateId, out var held))
+            {
+                held = (await connection.QueryAsync<HeldRow>(
+                        connection is SqliteConnection
+                            ? "SELECT customer_id, COUNT(*) AS n FROM coupons WHERE template_id = @templateId AND customer_id IN (SELECT value FROM json_each(@ids)) GROUP BY customer_id"
+                            : "SELECT customer_id, COUNT(*) AS n FROM coupons WHERE template_id = @templateId AND customer_id = ANY(@ids) GROUP BY customer_id",
+                        new { templateId, ids = connection is SqliteConnection ? (object)JsonSerializer.Serialize(batchCustomers) : batchCustomers.ToArray() }, transaction))
+                    .ToDictionary(h => h.CustomerId, h => h.N);
+                _held[templateId] = held;
+            }
+
+            return held;
         }
 
         private sealed class HeldRow
@@ -376,8 +369,17 @@ public sealed class JourneyEngine(
                         {
                             // No stock to race for: the coupon is made now and written with the batch's others in one statement.
                             CouponIssuer.CheckIssuable(template, now);
+                            if (template.PerCustomerLimit is { } limit)
+                            {
+                                var held = await HeldAsync(template.Id);
+                                var count = held.GetValueOrDefault(run.CustomerId);
+                                if (count >= limit)
+                                    return ("failed", $"This customer already has {count} coupon(s) of '{template.Name}'; the limit is {limit} per customer.");
+                                held[run.CustomerId] = count + 1;
+                            }
+
                             var coupon = CouponIssuer.NewCoupon(template, run.WorkspaceId, run.CustomerId, CouponSources.Journey, key, now);
-                            _coupons.Add((run.Id, step.Id, template, coupon));
+                            _coupons.Add(coupon);
                             Touched.Add((run.WorkspaceId, run.CustomerId));
                             run.LastCoupon = coupon.Code;
                             return ("issued", coupon.Code);

@@ -317,6 +317,26 @@ internal sealed class OutboxDispatcher(
         var recipient = message.CustomerId is { } customerId ? await Recipient.LoadAsync(database, message.WorkspaceId, customerId) : null;
         if (message.CustomerId is not null && recipient is null)
             return (ChannelResult.Suppress(OutboxReasons.NoCustomer), payload);
+        var material = payload["contentId"]?.GetValue<string>() is { } contentText && Guid.TryParse(contentText, out var contentId)
+            ? await ContentMaterial.LoadAsync(database, message.WorkspaceId, contentId)
+            : null;
+        var unsubscribe = recipient is null ? null : links.Absolute($"/u/{UnsubscribeTokens.Create(message.WorkspaceId, recipient.Id, settings.UnsubscribeKey)}")?.ToString();
+        var text = "";
+        if (message.Channel != OutboxChannels.WeComWelcome)
+        {
+            // Rendered before the respect rules, so a suppressed or waiting message shows its words on the outbox page. The
+            // template is kept, so a retry renders it again with the values of that moment.
+            var template = payload["template"]?.GetValue<string>() ?? payload["text"]?.GetValue<string>() ?? (material?.Kind == "text" ? material.Body : null) ?? "";
+            payload["template"] = template;
+            text = MessageVariables.Render(template, name => Value(name, recipient, payload, unsubscribe));
+            payload["text"] = text;
+            if ((payload["subjectTemplate"]?.GetValue<string>() ?? payload["subject"]?.GetValue<string>()) is { } subject)
+            {
+                payload["subjectTemplate"] = subject;
+                payload["subject"] = MessageVariables.Render(subject, name => Value(name, recipient, payload, unsubscribe));
+            }
+        }
+
         var now = clock.GetUtcNow();
         if (message.Purpose == MessagePurposes.Marketing)
         {
@@ -340,25 +360,6 @@ internal sealed class OutboxDispatcher(
                 var minute = now.ToUnixTimeSeconds() / 60;
                 if (!await RespectCounters.TakeRateAsync(database, message.WorkspaceId, message.Channel, minute, limit))
                     return (new ChannelResult(OutboxStates.Scheduled, OutboxReasons.RateLimited) { WaitUntil = DateTimeOffset.FromUnixTimeSeconds((minute + 1) * 60) }, payload);
-            }
-        }
-
-        var material = payload["contentId"]?.GetValue<string>() is { } contentText && Guid.TryParse(contentText, out var contentId)
-            ? await ContentMaterial.LoadAsync(database, message.WorkspaceId, contentId)
-            : null;
-        var unsubscribe = recipient is null ? null : links.Absolute($"/u/{UnsubscribeTokens.Create(message.WorkspaceId, recipient.Id, settings.UnsubscribeKey)}")?.ToString();
-        var text = "";
-        if (message.Channel != OutboxChannels.WeComWelcome)
-        {
-            // The template is kept, so a retry renders it again with the values of that moment.
-            var template = payload["template"]?.GetValue<string>() ?? payload["text"]?.GetValue<string>() ?? (material?.Kind == "text" ? material.Body : null) ?? "";
-            payload["template"] = template;
-            text = MessageVariables.Render(template, name => Value(name, recipient, payload, unsubscribe));
-            payload["text"] = text;
-            if ((payload["subjectTemplate"]?.GetValue<string>() ?? payload["subject"]?.GetValue<string>()) is { } subject)
-            {
-                payload["subjectTemplate"] = subject;
-                payload["subject"] = MessageVariables.Render(subject, name => Value(name, recipient, payload, unsubscribe));
             }
         }
 

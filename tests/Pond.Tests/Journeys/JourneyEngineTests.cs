@@ -7,6 +7,7 @@ using Pond.Tests.Activities;
 using Pond.Tests.Audience;
 using Pond.Tests.Customers;
 using Pond.Tests.Infrastructure;
+using Pond.Tests.Ingestion;
 using Shouldly;
 using Xunit;
 
@@ -116,6 +117,45 @@ public sealed class JourneyEngineTests
 
     [Theory]
     [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
+    public async Task CouponPastThePerCustomerLimit_Fails_AndTheNextMessageCarriesNoCode(DbEngine engine)
+    {
+        var clock = new ManualClock(ScoreKit.Now);
+        await using var server = await JourneyKit.StartAsync(engine, clock);
+        var admin = server.Workspace.AdminClient();
+        var template = (await (await admin.PostAsJsonAsync("/api/coupon-templates", new { name = "限领一张", kind = "percent", percent = 85, validDays = 7, perCustomerLimit = 1 }))
+            .ReadAsync<JsonElement>(HttpStatusCode.Created)).GetProperty("id").GetGuid();
+        var journey = await admin.PublishedAsync("Twice", new
+        {
+            trigger = new { kind = "event", @event = "Signed Up" },
+            start = "first",
+            steps = new object[]
+            {
+                new { id = "first", kind = "coupon", templateId = template, next = "second" },
+                new { id = "second", kind = "coupon", templateId = template, next = "message" },
+                new { id = "message", kind = "message", channel = "inbox", text = "券码 {coupon}" },
+            },
+        });
+
+        // One customer already holds the coupon; the other gets it at the first step, and the second step (same batch) is refused.
+        await server.TrackAsync("holder", "Signed Up");
+        await server.TrackAsync("newcomer", "Signed Up");
+        var holder = await server.CustomerIdAsync("holder");
+        var newcomer = await server.CustomerIdAsync("newcomer");
+        await (await admin.PostAsJsonAsync($"/api/coupon-templates/{template}/issue", new { customerId = holder })).ReadAsync<JsonElement>(HttpStatusCode.Created);
+
+        await server.RunDueAsync();
+
+        (await admin.StepsAsync(journey, holder)).ShouldBe([("first", "failed"), ("second", "failed"), ("message", "queued")]);
+        (await admin.StepsAsync(journey, newcomer)).ShouldBe([("first", "issued"), ("second", "failed"), ("message", "queued")]);
+        (await server.ScalarAsync("SELECT COUNT(*) FROM coupons WHERE template_id = @template", new { template })).ShouldBe(2);
+        var newcomerCode = await server.ScalarAsync<string>("SELECT code FROM coupons WHERE template_id = @template AND customer_id = @newcomer", new { template, newcomer });
+        (await server.ScalarAsync<string>("SELECT payload FROM outbox WHERE customer_id = @newcomer", new { newcomer }))!.ShouldContain(newcomerCode!);
+        var holderPayload = JsonDocument.Parse((await server.ScalarAsync<string>("SELECT payload FROM outbox WHERE customer_id = @holder", new { holder }))!).RootElement;
+        holderPayload.GetProperty("coupon").ValueKind.ShouldBe(JsonValueKind.Null);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Engines), MemberType = typeof(TestDatabase))]
     public async Task GoalEvent_ConvertsAtOnce_ReentryNever_AndEditsPublishANewVersionWhileRunsFinishOnTheirs(DbEngine engine)
     {
         var clock = new ManualClock(ScoreKit.Now);
@@ -137,6 +177,14 @@ public sealed class JourneyEngineTests
         var published = await (await admin.PostAsync($"/api/journeys/{journey}/publish", null)).ReadAsync<JsonElement>();
         published.GetProperty("liveVersion").GetInt32().ShouldBe(2);
         edited.ShouldNotBeEmpty();
+
+        // Just published, the draft is the live version, on the journey and in the list; an edit makes it differ again.
+        (await admin.GetAsync<JsonElement>($"/api/journeys/{journey}")).GetProperty("draftChanged").GetBoolean().ShouldBeFalse();
+        (await admin.GetAsync<JsonElement>("/api/journeys")).EnumerateArray().Single(j => j.GetProperty("id").GetGuid() == journey)
+            .GetProperty("draftChanged").GetBoolean().ShouldBeFalse();
+        await (await admin.PutAsJsonAsync($"/api/journeys/{journey}", new { name = "Welcome", definition = JsonDocument.Parse(v2.Replace("\"days\":2", "\"days\":3", StringComparison.Ordinal)).RootElement })).ReadAsync<JsonElement>();
+        (await admin.GetAsync<JsonElement>("/api/journeys")).EnumerateArray().Single(j => j.GetProperty("id").GetGuid() == journey)
+            .GetProperty("draftChanged").GetBoolean().ShouldBeTrue();
 
         await server.TrackAsync("c", "Signed Up", new { plan = "member" });
         var c = await server.CustomerIdAsync("c");

@@ -73,10 +73,54 @@
         return step.position[0] + NODE_W * (index + 1) / (count + 1);
     }
 
-    function edgePath(x1, y1, x2, y2) {
+    function curve(x1, y1, x2, y2) {
         var dy = Math.max(40, Math.abs(y2 - y1) / 2);
         if (y2 < y1 + 10) dy = Math.max(80, (y1 - y2) / 2 + 60);
-        return "M" + x1 + "," + y1 + " C" + x1 + "," + (y1 + dy) + " " + x2 + "," + (y2 - dy) + " " + x2 + "," + y2;
+        return [x1, y1, x1, y1 + dy, x2, y2 - dy, x2, y2];
+    }
+
+    function edgePath(x1, y1, x2, y2) {
+        var c = curve(x1, y1, x2, y2);
+        return "M" + c[0] + "," + c[1] + " C" + c[2] + "," + c[3] + " " + c[4] + "," + c[5] + " " + c[6] + "," + c[7];
+    }
+
+    function inBox(box, x, y) {
+        return x > box.position[0] - 4 && x < box.position[0] + NODE_W + 4 && y > box.position[1] - 4 && y < box.position[1] + NODE_H + 4;
+    }
+
+    // Does a curve pass through a box other than its ends? Sampled: boxes are far larger than the step between samples.
+    function curveHits(c, boxes) {
+        for (var i = 1; i < 40; i++) {
+            var t = i / 40, u = 1 - t;
+            var x = u * u * u * c[0] + 3 * u * u * t * c[2] + 3 * u * t * t * c[4] + t * t * t * c[6];
+            var y = u * u * u * c[1] + 3 * u * u * t * c[3] + 3 * u * t * t * c[5] + t * t * t * c[7];
+            for (var j = 0; j < boxes.length; j++) if (inBox(boxes[j], x, y)) return true;
+        }
+        return false;
+    }
+
+    function laneClear(x, yA, yB, boxes) {
+        var top = Math.min(yA, yB), bottom = Math.max(yA, yB);
+        return boxes.every(function (b) {
+            return x <= b.position[0] - 4 || x >= b.position[0] + NODE_W + 4 || bottom <= b.position[1] - 4 || top >= b.position[1] + NODE_H + 4;
+        });
+    }
+
+    // An edge that would cut through other steps goes round them instead: down out of its port, along the gap beside
+    // a column (the first clear one of the source's and the target's sides), and into the target from above.
+    // lanes counts the edges already in each gap, so parallel detours sit side by side instead of on top of each other.
+    function routedPath(x1, y1, x2, y2, source, target, others, lanes) {
+        var c = curve(x1, y1, x2, y2);
+        if (!curveHits(c, others)) return "M" + c[0] + "," + c[1] + " C" + c[2] + "," + c[3] + " " + c[4] + "," + c[5] + " " + c[6] + "," + c[7];
+        var yA = y1 + 18, yB = y2 - 18, half = GAP_X / 2;
+        var candidates = [source.position[0] + NODE_W + half, source.position[0] - half, target.position[0] + NODE_W + half, target.position[0] - half];
+        var lane = candidates[0];
+        for (var i = 0; i < candidates.length; i++) {
+            if (candidates[i] > 0 && laneClear(candidates[i], yA, yB, others)) { lane = candidates[i]; break; }
+        }
+        var used = lanes[lane] = (lanes[lane] || 0) + 1;
+        var x = lane + ((used % 2 ? 1 : -1) * Math.floor(used / 2)) * 7;
+        return "M" + x1 + "," + y1 + " L" + x1 + "," + yA + " L" + x + "," + yA + " L" + x + "," + yB + " L" + x2 + "," + yB + " L" + x2 + "," + y2;
     }
 
     // options: { labels, kindNames, selected, selectedEdge, problemSteps (set of ids), editable, counts ({id: {waiting, outcomes}}),
@@ -104,6 +148,7 @@
             + '<path d="M0,0 L10,5 L0,10 z" class="je-arrowhead"/></marker></defs>'];
 
         // Edges first, so boxes sit on top.
+        var lanes = {};
         def.steps.forEach(function (s) {
             var list = exits(s, labels);
             list.forEach(function (e, i) {
@@ -113,7 +158,8 @@
                 var x2 = target.position[0] + NODE_W / 2, y2 = target.position[1];
                 var selected = options.selectedEdge && options.selectedEdge.from === s.id && options.selectedEdge.key === e.key;
                 var taken = onPath[s.id] && onPath[e.target] && onPath[e.target] === onPath[s.id] + 1;
-                var d = edgePath(x1, y1, x2, y2);
+                var others = def.steps.filter(function (o) { return o !== s && o !== target; });
+                var d = routedPath(x1, y1, x2, y2, s, target, others, lanes);
                 parts.push('<g class="je-edge je-edge-' + e.type + (selected ? " je-selected" : "") + (taken ? " je-taken" : "") + '" data-from="' + esc(s.id)
                     + '" data-key="' + esc(e.key) + '" data-to="' + esc(e.target) + '" data-testid="edge">'
                     + '<path class="je-edge-hit" d="' + d + '"/><path class="je-edge-line" d="' + d + '" marker-end="url(#je-arrow)"/>'
