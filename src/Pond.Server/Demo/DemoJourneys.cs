@@ -94,17 +94,21 @@ internal static class DemoJourneys
         var log = ownLog ?? services.GetRequiredService<EventLogWriter>();
         var processor = ownProcessor ?? services.GetRequiredService<EventProcessor>();
 
-        List<UnionRow> unions;
+        // Each buyer is named by an identity the event can carry as a trait: the union id of the loaded history, or the
+        // WeCom external id of a friend the acquisition simulation added.
+        string[] kinds = [IdentityKinds.WechatUnionId, IdentityKinds.WecomExternalUserId, IdentityKinds.Phone];
+        List<IdentityRow> unions;
         await using (var connection = await database.OpenAsync())
-            unions = (await connection.QueryAsync<UnionRow>(
+            unions = (await connection.QueryAsync<IdentityRow>(
                 database.IsSqlite
-                    ? "SELECT customer_id, value FROM identities WHERE workspace_id = @workspaceId AND kind = @kind AND customer_id IN (SELECT value FROM json_each(@ids))"
-                    : "SELECT customer_id, value FROM identities WHERE workspace_id = @workspaceId AND kind = @kind AND customer_id = ANY(@ids)",
-                new
-                {
-                    workspaceId, kind = IdentityKinds.WechatUnionId,
-                    ids = database.IsSqlite ? (object)System.Text.Json.JsonSerializer.Serialize(buyers) : buyers.ToArray(),
-                })).AsList();
+                    ? "SELECT customer_id, kind, value FROM identities WHERE workspace_id = @workspaceId AND customer_id IN (SELECT value FROM json_each(@ids))"
+                    : "SELECT customer_id, kind, value FROM identities WHERE workspace_id = @workspaceId AND customer_id = ANY(@ids)",
+                new { workspaceId, ids = database.IsSqlite ? (object)System.Text.Json.JsonSerializer.Serialize(buyers) : buyers.ToArray() }))
+                .Where(i => kinds.Contains(i.Kind))
+                .GroupBy(i => i.CustomerId)
+                .Select(g => g.OrderBy(i => Array.IndexOf(kinds, i.Kind)).First())
+                .OrderBy(i => buyers.IndexOf(i.CustomerId))
+                .ToList();
 
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var random = new Random(7);
@@ -116,7 +120,7 @@ internal static class DemoJourneys
             var message = new JsonObject
             {
                 ["type"] = "track", ["event"] = "Order Completed", ["messageId"] = messageId, ["timestamp"] = at.ToString("O", CultureInfo.InvariantCulture),
-                ["context"] = new JsonObject { ["traits"] = new JsonObject { ["wechat_unionid"] = u.Value } },
+                ["context"] = new JsonObject { ["traits"] = new JsonObject { [u.Kind] = u.Value } },
                 ["properties"] = new JsonObject
                 {
                     ["order_id"] = $"LLJ{i + 1:000000}", ["revenue"] = product.Price, ["currency"] = "CNY", ["channel"] = "mini_program",
@@ -133,9 +137,10 @@ internal static class DemoJourneys
         return events.Count;
     }
 
-    private sealed class UnionRow
+    private sealed class IdentityRow
     {
         public Guid CustomerId { get; init; }
+        public string Kind { get; init; } = "";
         public string Value { get; init; } = "";
     }
 }
