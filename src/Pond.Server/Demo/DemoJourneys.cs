@@ -86,14 +86,6 @@ internal static class DemoJourneys
     {
         if (buyers.Count == 0)
             return 0;
-        // The CLI's demo verb runs without the web host: bring a log writer and a processor of our own when there is none.
-        await using var ownLog = services.GetService<EventLogWriter>() is null ? ActivatorUtilities.CreateInstance<EventLogWriter>(services) : null;
-        using var ownProcessor = services.GetService<EventProcessor>() is null
-            ? ActivatorUtilities.CreateInstance<EventProcessor>(services, ActivatorUtilities.CreateInstance<IdentityResolver>(services))
-            : null;
-        var log = ownLog ?? services.GetRequiredService<EventLogWriter>();
-        var processor = ownProcessor ?? services.GetRequiredService<EventProcessor>();
-
         // Each buyer is named by an identity the event can carry as a trait: the union id of the loaded history, or the
         // WeCom external id of a friend the acquisition simulation added.
         string[] kinds = [IdentityKinds.WechatUnionId, IdentityKinds.WecomExternalUserId, IdentityKinds.Phone];
@@ -112,7 +104,7 @@ internal static class DemoJourneys
 
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var random = new Random(7);
-        var events = unions.Select((u, i) =>
+        var orders = unions.Select((u, i) =>
         {
             var product = DemoCatalog.Products[random.Next(DemoCatalog.Products.Length)];
             var at = now;
@@ -132,9 +124,9 @@ internal static class DemoJourneys
             };
             return new EventRecord(workspaceId, messageId, "track", now, at, message.ToJsonString());
         }).ToList();
-        await log.AppendAsync(events);
-        await processor.ProcessPendingAsync();
-        return events.Count;
+        await using var events = new DemoEvents(services);
+        await events.ApplyAsync(orders);
+        return orders.Count;
     }
 
     private sealed class IdentityRow

@@ -35,13 +35,7 @@ internal static class DemoReferrals
         var participants = services.GetRequiredService<ReferralParticipants>();
         var templates = services.GetRequiredService<CouponTemplates>();
         var visits = services.GetService<ReferralVisits>() ?? new ReferralVisits(database);
-        // The CLI's demo verb runs without the web host: bring a log writer and a processor of our own when there is none.
-        await using var ownLog = services.GetService<EventLogWriter>() is null ? ActivatorUtilities.CreateInstance<EventLogWriter>(services) : null;
-        using var ownProcessor = services.GetService<EventProcessor>() is null
-            ? ActivatorUtilities.CreateInstance<EventProcessor>(services, ActivatorUtilities.CreateInstance<IdentityResolver>(services))
-            : null;
-        var log = ownLog ?? services.GetRequiredService<EventLogWriter>();
-        var processor = ownProcessor ?? services.GetRequiredService<EventProcessor>();
+        await using var pipeline = new DemoEvents(services);
 
         List<CodeRow> codes;
         List<FriendRow> friends;
@@ -85,7 +79,7 @@ internal static class DemoReferrals
         var outsiders = shuffled.Skip(seedCount + endedSeeds.Count).Take(12).ToList();
         var seeds = shuffled.Take(seedCount).ToList();
         var result = new Counter();
-        var sim = new Simulation(database, workspaceId, now, random, visits, log, processor, result);
+        var sim = new Simulation(database, workspaceId, now, random, visits, pipeline, result);
 
         // The earlier campaign: 双11 warm-up, five weeks ago, ended. It runs (and counts) while its invitations happen, then ends.
         var ended = await campaigns.CreateAsync(workspaceId, new ReferralCampaignInput
@@ -172,7 +166,7 @@ internal static class DemoReferrals
 
     private sealed record Invitee(Guid CampaignId, Guid CustomerId, string External, DateTimeOffset At, string? State = null);
 
-    private sealed class Simulation(Database database, Guid workspaceId, DateTimeOffset now, Random random, ReferralVisits visits, EventLogWriter log, EventProcessor processor, Counter counter)
+    private sealed class Simulation(Database database, Guid workspaceId, DateTimeOffset now, Random random, ReferralVisits visits, DemoEvents pipeline, Counter counter)
     {
         public List<Sharer> Participants { get; } = [];
         public List<Invitee> Invited { get; } = [];
@@ -284,12 +278,7 @@ internal static class DemoReferrals
             return new EventRecord(workspaceId, id, "identify", now, at, message.ToJsonString());
         }
 
-        /// <summary>Appends the events in time order (the processor applies them in log order) and applies them.</summary>
-        public async Task ApplyAsync(List<EventRecord> events)
-        {
-            await log.AppendAsync(events.OrderBy(e => e.OccurredAt).ThenBy(e => e.MessageId, StringComparer.Ordinal).ToList());
-            await processor.ProcessPendingAsync();
-        }
+        public Task ApplyAsync(List<EventRecord> batch) => pipeline.ApplyAsync(batch);
 
         private string NewExternal() => "wmRef" + random.NextInt64().ToString("x14", CultureInfo.InvariantCulture);
 
