@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Pond.Analytics;
 using Pond.Audience;
 using Pond.Commerce;
 using Pond.Fission;
@@ -24,6 +25,7 @@ public static class PondServices
         services.AddCommerce();
         services.AddFission();
         services.AddJourneys();
+        services.AddAnalytics(runEngines: false);
         return services;
     }
 }

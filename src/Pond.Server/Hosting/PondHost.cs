@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Localization;
+using Pond.Analytics;
 using Pond.Audience.Scores;
 using Pond.Server.Account;
 using Pond.Server.Activities;
@@ -87,6 +88,7 @@ internal static class PondHost
         services.AddContentApi(options.DataDirectory);
         services.AddSopApi(options.RunEngines);
         services.AddJourneyConsole();
+        services.AddAnalytics(options.RunEngines);
 
         configure?.Invoke(services);
 

@@ -203,6 +203,7 @@ internal sealed class ChannelCatalog(
             VALUES (@id, @workspaceId, @channelId, @codeId, @spentOn, @fen, @note, @actor, @now)
             """, new { id, workspaceId, channelId, codeId = input.CodeId, spentOn = Days.ToNumber(day), fen = Money.ToFen(amount), note, actor, now = clock.GetUtcNow() }, transaction);
         await audit.RecordAsync(workspaceId, actor, "channel.spend", channelId.ToString(), new { spentOn = day, amount, input.CodeId, note }, connection, transaction);
+        await Analytics.InsightDirty.MarkDayAsync(connection, transaction, workspaceId, day, clock.GetUtcNow());
         await transaction.CommitAsync();
         return (await ListSpendAsync(workspaceId, channelId)).First(s => s.Id == id);
     }
@@ -210,10 +211,10 @@ internal sealed class ChannelCatalog(
     public async Task DeleteSpendAsync(Guid workspaceId, Guid channelId, Guid id, string actor)
     {
         await using var connection = await database.OpenAsync();
-        var deleted = await connection.ExecuteAsync(
-            "DELETE FROM channel_spend WHERE workspace_id = @workspaceId AND channel_id = @channelId AND id = @id", new { workspaceId, channelId, id });
-        if (deleted == 0)
-            throw new NotFoundException($"No spend entry {id} on channel {channelId}.");
+        var spentOn = await connection.ExecuteScalarAsync<int?>(
+            "DELETE FROM channel_spend WHERE workspace_id = @workspaceId AND channel_id = @channelId AND id = @id RETURNING spent_on", new { workspaceId, channelId, id })
+            ?? throw new NotFoundException($"No spend entry {id} on channel {channelId}.");
+        await Analytics.InsightDirty.MarkDayAsync(connection, null, workspaceId, Days.FromNumber(spentOn), clock.GetUtcNow());
         await audit.RecordAsync(workspaceId, actor, "channel.spend.delete", channelId.ToString(), new { id });
     }
 

@@ -60,6 +60,7 @@ internal sealed class LiveCodeLanding(Database database, ChannelCatalog catalog,
                 VALUES (@id, @workspaceId, @codeId, @visitor, @day, @carrierId, @region, @now) ON CONFLICT DO NOTHING
                 """,
                 new { id = Guid.CreateVersion7(), workspaceId = code.WorkspaceId, codeId = code.Id, visitor, day, carrierId = target?.CarrierId, region, now });
+            await Analytics.InsightDirty.MarkAsync(connection, null, code.WorkspaceId, now, now);
         }
         else if (target is not null && target.CarrierId != previous)
         {

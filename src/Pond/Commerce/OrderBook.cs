@@ -171,6 +171,8 @@ public sealed class OrderBook(
         }
 
         var after = await FindAsync(connection, transaction, workspaceId, orderId) ?? order;
+        // GMV is paid less refunded on the day the order was placed: that day's rollups change.
+        await Analytics.InsightDirty.MarkAsync(connection, transaction, workspaceId, order.PlacedAt, context.Now);
         foreach (var effect in _effects)
             await effect.OrderRefundedAsync(context, after, refund);
         context.Touched.Add(order.CustomerId);
@@ -252,6 +254,7 @@ public sealed class OrderBook(
             return new OrderRecordResult(raced, false, []);
         }
 
+        await Analytics.InsightDirty.MarkAsync(connection, transaction, workspaceId, order.PlacedAt, now);
         foreach (var line in order.Lines)
         {
             await connection.ExecuteAsync(

@@ -39,7 +39,10 @@ internal sealed class ReferralVisits(Database database)
             VALUES (@id, @workspaceId, @campaignId, @participantId, @visitor, @day, @at) ON CONFLICT DO NOTHING
             """, new { id = Guid.CreateVersion7(at), workspaceId, campaignId, participantId, visitor, day, at }, transaction);
         if (inserted > 0)
+        {
             await connection.ExecuteAsync("UPDATE referral_participants SET poster_views = poster_views + 1 WHERE id = @participantId", new { participantId }, transaction);
+            await Analytics.InsightDirty.MarkAsync(connection, transaction, workspaceId, at, at);
+        }
         await transaction.CommitAsync();
         return inserted > 0;
     }

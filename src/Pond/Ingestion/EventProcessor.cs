@@ -116,6 +116,8 @@ public sealed class EventProcessor(
             foreach (var parsed in pending)
                 await ApplyAsync(statements, batch, parsed, touched, now);
             await batch.FlushAsync();
+            // Every day an applied event happened on may count differently now (adds, deletions, orders).
+            await Analytics.InsightDirty.MarkAsync(connection, transaction, pending.Select(p => (p.Logged.WorkspaceId, p.Logged.OccurredAt)), now);
         }
         finally
         {

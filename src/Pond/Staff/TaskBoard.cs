@@ -117,6 +117,8 @@ internal sealed class TaskBoard(Database database, TimeProvider clock)
         var changed = await connection.ExecuteAsync(
             "UPDATE staff_tasks SET state = @state, done_at = @now, done_by = @actor WHERE workspace_id = @workspaceId AND id = @id AND state = 'open'",
             new { workspaceId, id, state, now = clock.GetUtcNow(), actor }, transaction);
+        if (changed > 0)
+            await Analytics.InsightDirty.MarkAsync(connection, transaction, workspaceId, clock.GetUtcNow(), clock.GetUtcNow());
         if (changed == 0)
         {
             var current = await connection.QuerySingleAsync<string>("SELECT state FROM staff_tasks WHERE id = @id", new { id }, transaction);

@@ -156,6 +156,7 @@ internal sealed class WeComHook(
                 new { carrierId, at = callback.CreatedAt }, transaction);
             await connection.ExecuteAsync(
                 "UPDATE acquisitions SET ended_at = @at, ended_by = 'system' WHERE carrier_id = @carrierId AND ended_at IS NULL", new { carrierId, at = callback.CreatedAt }, transaction);
+            await Analytics.InsightDirty.MarkAsync(connection, transaction, workspaceId, callback.CreatedAt, now);
             foreach (var customerId in members)
             {
                 await connection.ExecuteAsync("UPDATE customers SET depth = @depth, updated_at = @now WHERE id = @customerId",
