@@ -19,6 +19,7 @@ using Pond.Server.Sop;
 using Pond.Server.Staff;
 using Pond.Server.Workspaces;
 using Pond.Server.Ingestion;
+using Pond.Server.Insight;
 using Pond.Server.Loyalty;
 using Pond.Server.Messaging;
 using Pond.Storage;
@@ -114,6 +115,7 @@ internal static class PondHost
         app.MapCustomersApi();
         app.MapStaffApi();
         app.MapChannelAnalyticsApi();
+        app.MapInsightApi();
         app.MapHandoverApi();
         app.MapTagsApi();
         app.MapWorkspaceAdminApi();

@@ -105,6 +105,13 @@ public sealed class InsightReader(Database database, InsightRefresher refresher,
         return new BuyerCounts(counts.Buyers, counts.RepeatBuyers);
     }
 
+    /// <summary>Takes today's pool snapshot when none was ever taken (a workspace the worker has not seen yet), so the pool has an anchor.</summary>
+    public async Task EnsurePoolSnapshotAsync(Guid workspaceId, DateOnly today)
+    {
+        if ((await PoolAsync(workspaceId, today)).Day is null)
+            await refresher.SnapshotPoolAsync(workspaceId);
+    }
+
     /// <summary>The latest pool snapshot taken on or before <paramref name="asOf"/>.</summary>
     public async Task<PoolSnapshot> PoolAsync(Guid workspaceId, DateOnly asOf)
     {
