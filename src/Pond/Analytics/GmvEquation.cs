@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Pond.Analytics;
 
 /// <summary>
@@ -15,16 +17,17 @@ public sealed record GmvFactors(long Traffic, long InflowVisits, long FissionVis
     /// <summary>False when a factor has a zero denominator (no traffic, nobody joined, no buyers, no orders): the equation cannot be formed.</summary>
     public bool Complete => Traffic > 0 && Joined > 0 && Buyers > 0 && Orders > 0;
 
-    public decimal InflowConversion => Joined / (decimal)Traffic;
-    public decimal PurchaseConversion => Buyers / (decimal)Joined;
-    public decimal Frequency => Orders / (decimal)Buyers;
-    public decimal AverageOrderValue => Gmv / Orders;
+    public decimal? InflowConversion => Traffic > 0 ? Joined / (decimal)Traffic : null;
+    public decimal? PurchaseConversion => Joined > 0 ? Buyers / (decimal)Joined : null;
+    public decimal? Frequency => Buyers > 0 ? Orders / (decimal)Buyers : null;
+    public decimal? AverageOrderValue => Orders > 0 ? Gmv / Orders : null;
 
-    /// <summary>The five factors in the equation's order.</summary>
-    public decimal[] Values => [Traffic, InflowConversion, PurchaseConversion, Frequency, AverageOrderValue];
+    /// <summary>The five factors in the equation's order (only meaningful when <see cref="Complete"/>).</summary>
+    [JsonIgnore]
+    public decimal[] Values => [Traffic, InflowConversion ?? 0, PurchaseConversion ?? 0, Frequency ?? 0, AverageOrderValue ?? 0];
 
-    /// <summary>The factors multiplied: the GMV again (to within decimal's 28 digits).</summary>
-    public decimal Product => Values.Aggregate(1m, (product, factor) => product * factor);
+    /// <summary>The factors multiplied: the GMV again (to within decimal's 28 digits); null when the equation cannot be formed.</summary>
+    public decimal? Product => Complete ? Values.Aggregate(1m, (product, factor) => product * factor) : null;
 }
 
 /// <summary>How much of the change in GMV from one period to the next each factor explains.</summary>

@@ -291,7 +291,7 @@ public sealed class InsightRefresher(Database database, TimeProvider clock, ILog
     private static async Task WritePoolSnapshotAsync(DbConnection connection, DbTransaction transaction, Guid workspaceId, int day)
     {
         var depths = await connection.QueryAsync<DepthCount>(
-            "SELECT depth, COUNT(*) AS count FROM customers WHERE workspace_id = @workspaceId AND depth > 0 GROUP BY depth", new { workspaceId }, transaction);
+            "SELECT depth, COUNT(*) AS count FROM customers WHERE workspace_id = @workspaceId GROUP BY depth", new { workspaceId }, transaction);
         await connection.ExecuteAsync("DELETE FROM insight_daily WHERE workspace_id = @workspaceId AND metric IN ('pool', 'held') AND day = @day", new { workspaceId, day }, transaction);
         var held = await connection.QueryAsync<HeldCount>(
             "SELECT staff_id, COUNT(*) AS count FROM acquisitions WHERE workspace_id = @workspaceId AND ended_at IS NULL GROUP BY staff_id", new { workspaceId }, transaction);

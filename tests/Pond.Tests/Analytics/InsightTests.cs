@@ -85,8 +85,8 @@ public sealed class InsightTests
         // Worked by hand: 100 × 10% × 40% × 1.25 × ¥100 = ¥500, and 200 × 10% × 50% × 1.2 × ¥150 = ¥1,800.
         before.Values.ShouldBe([100m, 0.1m, 0.4m, 1.25m, 100m]);
         after.Values.ShouldBe([200m, 0.1m, 0.5m, 1.2m, 150m]);
-        Math.Round(before.Product, 2).ShouldBe(before.Gmv);
-        Math.Round(after.Product, 2).ShouldBe(after.Gmv);
+        Math.Round(before.Product!.Value, 2).ShouldBe(before.Gmv);
+        Math.Round(after.Product!.Value, 2).ShouldBe(after.Gmv);
         equation.GmvChange.ShouldBe(1300m);
 
         var contributions = equation.Contributions.ShouldNotBeNull();
