@@ -15,6 +15,7 @@ using Pond.Server.Content;
 using Pond.Ingestion;
 using Pond.Server.Components;
 using Pond.Server.Customers;
+using Pond.Server.Goals;
 using Pond.Server.Sop;
 using Pond.Server.Staff;
 using Pond.Server.Workspaces;
@@ -90,6 +91,7 @@ internal static class PondHost
         services.AddSopApi(options.RunEngines);
         services.AddJourneyConsole();
         services.AddAnalytics(options.RunEngines);
+        services.AddGoalsApi(options.RunEngines);
 
         configure?.Invoke(services);
 
@@ -143,6 +145,7 @@ internal static class PondHost
         app.MapContentApi();
         app.MapContentFragments();
         app.MapSopApi();
+        app.MapGoalsApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();
