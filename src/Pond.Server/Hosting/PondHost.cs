@@ -11,6 +11,7 @@ using Pond.Server.Auth;
 using Pond.Server.Channels;
 using Pond.Server.Commerce;
 using Pond.Server.Content;
+using Pond.Server.Experiments;
 using Pond.Ingestion;
 using Pond.Server.Components;
 using Pond.Server.Customers;
@@ -87,6 +88,7 @@ internal static class PondHost
         services.AddContentApi(options.DataDirectory);
         services.AddSopApi(options.RunEngines);
         services.AddJourneyConsole();
+        services.AddExperimentsApi();
 
         configure?.Invoke(services);
 
@@ -139,6 +141,7 @@ internal static class PondHost
         app.MapContentApi();
         app.MapContentFragments();
         app.MapSopApi();
+        app.MapExperimentsApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();
