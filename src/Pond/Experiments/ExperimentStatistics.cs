@@ -4,13 +4,13 @@ using MathNet.Numerics.Distributions;
 namespace Pond.Experiments;
 
 /// <summary>Units and how many of them converted (a visitor who added, a customer who ordered).</summary>
-public sealed record ProportionSummary(long Units, long Successes)
+internal sealed record ProportionSummary(long Units, long Successes)
 {
     public double Rate => Units == 0 ? 0 : (double)Successes / Units;
 }
 
 /// <summary>Units, the mean of a value per unit and its sample variance (n − 1 in the denominator).</summary>
-public sealed record MeanSummary(long Units, double Mean, double Variance)
+internal sealed record MeanSummary(long Units, double Mean, double Variance)
 {
     public double StandardDeviation => Math.Sqrt(Variance);
 
@@ -35,7 +35,7 @@ public sealed record MeanSummary(long Units, double Mean, double Variance)
 /// One treatment against the control: the difference (treatment − control), its confidence interval, the test statistic,
 /// the degrees of freedom (Welch only) and the two-sided p-value. <see cref="RelativeLift"/> is the difference over the control.
 /// </summary>
-public sealed record Comparison(
+internal sealed record Comparison(
     double Control, double Treatment, double Difference, double? RelativeLift, double CiLow, double CiHigh,
     double Statistic, double? DegreesOfFreedom, double PValue, double StandardError, double ConfidenceLevel)
 {
@@ -43,7 +43,7 @@ public sealed record Comparison(
 }
 
 /// <summary>The chi-square goodness-of-fit test of the units each variant got against the planned weights.</summary>
-public sealed record SampleRatioCheck(IReadOnlyList<long> Observed, IReadOnlyList<double> Expected, double ChiSquare, int DegreesOfFreedom, double PValue)
+internal sealed record SampleRatioCheck(IReadOnlyList<long> Observed, IReadOnlyList<double> Expected, double ChiSquare, int DegreesOfFreedom, double PValue)
 {
     /// <summary>p below 0.001: the split is not what was planned, so something upstream (assignment, logging) is broken.</summary>
     public const double Threshold = 0.001;
@@ -57,7 +57,7 @@ public sealed record SampleRatioCheck(IReadOnlyList<long> Observed, IReadOnlyLis
 /// degrees of freedom), the sample-ratio-mismatch check, and the sample-size / minimum-detectable-effect calculator for
 /// proportions and for means (two-sided, equal groups).
 /// </summary>
-public static class ExperimentStatistics
+internal static class ExperimentStatistics
 {
     /// <summary>The seeds' rule of thumb: at least 1,000 people per group.</summary>
     public const long RuleOfThumbPerGroup = 1_000;
