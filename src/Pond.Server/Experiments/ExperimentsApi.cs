@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Pond.Experiments;
+using Pond.Server.Components.Pages.Experiments;
 using Pond.Server.Auth;
 using Pond.Workspaces;
 
@@ -41,6 +42,41 @@ internal static class ExperimentsApi
         return routes;
     }
 
+    private static readonly string[] Letters = ["A", "B", "C"];
+
+    /// <summary>The console's fragments: the create form's calculator (htmx).</summary>
+    public static IEndpointRouteBuilder MapExperimentFragments(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/experiments/calculator", CalculatorFragment).RequireAuthorization(Policies.Read).ExcludeFromDescription()
+            .NotForStaffRole("Experiments range over every customer");
+        return routes;
+    }
+
+    private static RazorComponentResult<CalculatorPanel> CalculatorFragment(HttpContext context)
+    {
+        var q = context.Request.Query;
+        var live = q["Form.Kind"] != ExperimentKinds.JourneyBranch;
+        var primary = (live ? q["Form.PrimaryLive"] : q["Form.PrimaryJourney"]).ToString();
+        var variants = live ? Math.Max(2, Letters.Count(l => !string.IsNullOrEmpty(q[$"Form.Code{l}"]))) : 2;
+        var rate = !ExperimentMetrics.IsMean(primary);
+        CalculatorResult? result = null;
+        string? error = null;
+        try
+        {
+            result = Calculator(ExperimentForm.Calculator(rate ? "rate" : "mean", q["Form.Baseline"], q["Form.Mde"], q["Form.Sd"], q["Form.Alpha"], q["Form.Power"],
+                q["Form.SamplePerGroup"], variants));
+        }
+        catch (ValidationFailedException e)
+        {
+            error = e.Message;
+        }
+
+        return new(new Dictionary<string, object?>
+        {
+            [nameof(CalculatorPanel.Result)] = result, [nameof(CalculatorPanel.Error)] = error, [nameof(CalculatorPanel.Rate)] = rate,
+        });
+    }
+
     internal sealed record ExperimentView(Experiment Experiment, string? Link, ExperimentResult Results);
 
     internal sealed class StopRequest
@@ -48,34 +84,6 @@ internal static class ExperimentsApi
         /// <summary>The variant position the link keeps sending people to (0 = the control).</summary>
         public int? Keep { get; init; }
     }
-
-    internal sealed class CalculatorRequest
-    {
-        /// <summary>rate (default) or mean.</summary>
-        public string? Metric { get; init; }
-
-        /// <summary>Today's rate (0–1) for a rate metric; today's mean for a mean (optional).</summary>
-        public double? Baseline { get; init; }
-
-        /// <summary>The smallest absolute change worth detecting (rate points as a fraction, or yuan).</summary>
-        public double? Mde { get; init; }
-
-        /// <summary>The standard deviation of the value per unit (means only).</summary>
-        public double? Sd { get; init; }
-
-        public double? Alpha { get; init; }
-        public double? Power { get; init; }
-
-        /// <summary>Variants including the control (default 2): alpha is split over the comparisons with the control.</summary>
-        public int? Variants { get; init; }
-
-        /// <summary>A sample per group whose detectable effect to work out.</summary>
-        public long? SamplePerGroup { get; init; }
-    }
-
-    internal sealed record CalculatorResult(
-        string Metric, double Alpha, double ComparisonAlpha, double Power, long? SamplePerGroup, long RuleOfThumbPerGroup, long? PlannedPerGroup,
-        long? GivenSamplePerGroup, double? DetectableEffect, double? DetectableRelativeEffect);
 
     public static async Task<Ok<List<Experiment>>> ListExperiments(HttpContext context, ExperimentBook book) =>
         TypedResults.Ok((await book.ListAsync(context.Caller().WorkspaceId)).ToList());
@@ -166,3 +174,32 @@ internal static class ExperimentsApi
 
     public static string Link(HttpContext context, string slug) => Channels.ShortLinks.Absolute(context, $"/x/{slug}");
 }
+
+/// <summary>The calculator's inputs (POST /api/experiments/calculator and the console form).</summary>
+public sealed class CalculatorRequest
+{
+    /// <summary>rate (default) or mean.</summary>
+    public string? Metric { get; init; }
+
+    /// <summary>Today's rate (0–1) for a rate metric; today's mean for a mean (optional).</summary>
+    public double? Baseline { get; init; }
+
+    /// <summary>The smallest absolute change worth detecting (rate points as a fraction, or yuan).</summary>
+    public double? Mde { get; init; }
+
+    /// <summary>The standard deviation of the value per unit (means only).</summary>
+    public double? Sd { get; init; }
+
+    public double? Alpha { get; init; }
+    public double? Power { get; init; }
+
+    /// <summary>Variants including the control (default 2): alpha is split over the comparisons with the control.</summary>
+    public int? Variants { get; init; }
+
+    /// <summary>A sample per group whose detectable effect to work out.</summary>
+    public long? SamplePerGroup { get; init; }
+}
+
+public sealed record CalculatorResult(
+    string Metric, double Alpha, double ComparisonAlpha, double Power, long? SamplePerGroup, long RuleOfThumbPerGroup, long? PlannedPerGroup,
+    long? GivenSamplePerGroup, double? DetectableEffect, double? DetectableRelativeEffect);

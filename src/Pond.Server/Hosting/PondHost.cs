@@ -142,6 +142,7 @@ internal static class PondHost
         app.MapContentFragments();
         app.MapSopApi();
         app.MapExperimentsApi();
+        app.MapExperimentFragments();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();
