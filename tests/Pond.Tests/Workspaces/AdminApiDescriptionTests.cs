@@ -36,6 +36,7 @@ public sealed class AdminApiDescriptionTests
             "ListCustomerTags", "AddCustomerTags", "RemoveCustomerTag", "ListCustomerTagHistory",
             "ListSegments", "CreateSegment", "PreviewSegment", "GetSegment", "UpdateSegment", "DeleteSegment", "ListSegmentMembers", "GetSegmentSizes", "TagSegmentMembers", "ExportSegment",
             "GetAudienceVocabulary", "ListAudienceEvents",
+            "ListExperiments", "CreateExperiment", "CalculateExperimentSample", "GetExperiment", "ExportExperimentResults", "StartExperiment", "StopExperiment",
             "UploadImport", "ListImports", "GetImport", "GetImportRejects", "ExportCustomers",
             "GetRfmSettings", "SetRfmSettings", "GetRfmCells", "GetRfmGrid", "RecomputeScores",
             "GetLifecycleSettings", "SetLifecycleSettings", "GetLifecycleOverview",
