@@ -31,6 +31,7 @@ public sealed class AdminApiDescriptionTests
             "GetBrandLogo", "SetBrandLogo", "DeleteBrandLogo", "GetBrandPngLogo", "SetBrandPngLogo", "DeleteBrandPngLogo", "ListAlerts", "ListOutbox",
             "GetWeComConnection", "ConnectWeCom", "DisconnectWeCom", "GetOfficialAccountConnection", "ConnectOfficialAccount",
             "GetChannelAnalytics", "GetChannelAnalyticsDaily", "ExportChannelAnalyticsCsv",
+            "GetInsightDashboard", "GetGmvEquation", "GetChannelRoi", "GetStaffLeaderboard", "RebuildInsightRollups",
             "ListTagGroups", "GetTagGroup", "CreateTagGroup", "UpdateTagGroup", "DeleteTagGroup",
             "ListTags", "GetTag", "CreateTag", "UpdateTag", "DeleteTag", "BulkTagCustomers", "ListTagHistory",
             "ListCustomerTags", "AddCustomerTags", "RemoveCustomerTag", "ListCustomerTagHistory",
