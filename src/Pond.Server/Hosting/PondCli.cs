@@ -237,8 +237,9 @@ internal static class PondCli
                 });
             AnsiConsole.MarkupLineInterpolated(
                 $"Loaded [bold]{result!.Workspace.Name}[/]: {result.Customers:N0} customers, {result.Events:N0} events, {result.Staff} staff, {result.Groups} groups.");
-            AnsiConsole.MarkupLine("Simulating 30 days of acquisition through the WeCom callback endpoint…");
-            var simulated = await SimulateAcquisitionAsync(options, DemoCatalog.WorkspaceSlug, 30, setUpDemo: true, cancellationToken);
+            // Two months, so the dashboard's last 30 days have a previous 30 to be compared with.
+            AnsiConsole.MarkupLine("Simulating 60 days of acquisition through the WeCom callback endpoint…");
+            var simulated = await SimulateAcquisitionAsync(options, DemoCatalog.WorkspaceSlug, 60, setUpDemo: true, cancellationToken);
             AnsiConsole.MarkupLineInterpolated(
                 $"Channels: {simulated.Scans:N0} scans, {simulated.Adds:N0} adds, {simulated.GroupJoins:N0} group joins, {simulated.Deletions:N0} deletions, {simulated.Orders:N0} first orders.");
             await DemoAudience.SetUpAsync(services, result.Workspace.Id);
@@ -254,8 +255,12 @@ internal static class PondCli
             // Their orders are on the event log; a server applies them, and `serve --demo` does so at once.
             if (services.GetService<Pond.Ingestion.EventProcessor>() is { } processor)
                 await processor.ProcessPendingAsync(cancellationToken: cancellationToken);
+            var insight = await DemoInsight.SetUpAsync(services, result.Workspace.Id, cancellationToken);
+            await DemoGoals.SetUpAsync(services, result.Workspace.Id);
             AnsiConsole.MarkupLine("Coupons issued to the demo segments and some redeemed; a flash sale and a group buy are running.");
             AnsiConsole.MarkupLineInterpolated($"Journeys: {journeys.Journeys.Count} from the templates, {journeys.Enrolled:N0} customers enrolled, {journeys.Orders:N0} of them bought, {journeys.Steps:N0} steps taken; SOP plans, staff tasks, the content library and the outbox are filled.");
+            AnsiConsole.MarkupLineInterpolated(
+                $"Insight, last 30 days: GMV ¥{insight.Current.Gmv:N2} (¥{insight.Previous.Gmv:N2} the 30 before), {insight.Current.Buyers:N0} buyers, {insight.Current.Adds:N0} adds, {insight.Current.Deletions:N0} deletions; a yearly goal is set.");
             AnsiConsole.MarkupLineInterpolated($"Sign in as [bold]{DemoCatalog.OwnerEmail}[/] / [bold]{DemoCatalog.Password}[/] (also {DemoCatalog.StaffEmail}, {DemoCatalog.AnalystEmail}).");
             AnsiConsole.MarkupLineInterpolated($"Tracking API write key: [bold]{result.WriteKey}[/]   Admin API secret key: [bold]{result.SecretKey}[/]");
             return 0;
