@@ -6,6 +6,7 @@ using Pond.Audience.Scores;
 using Pond.Server.Account;
 using Pond.Server.Activities;
 using Pond.Server.Fission;
+using Pond.Server.Insight;
 using Pond.Server.Journeys;
 using Pond.Server.Audience;
 using Pond.Server.Auth;
@@ -89,6 +90,7 @@ internal static class PondHost
         services.AddSopApi(options.RunEngines);
         services.AddJourneyConsole();
         services.AddAnalytics(options.RunEngines);
+        services.AddFunnelsAndCohorts();
 
         configure?.Invoke(services);
 
@@ -141,6 +143,8 @@ internal static class PondHost
         app.MapContentApi();
         app.MapContentFragments();
         app.MapSopApi();
+        app.MapFunnelsApi();
+        app.MapCohortsApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();
