@@ -70,6 +70,10 @@ public sealed class AdminApiDescriptionTests
             // end content library
             "ListSopPlans", "CreateSopPlan", "GetSopPlan", "UpdateSopPlan", "PauseSopPlan", "ResumeSopPlan", "DeleteSopPlan", "GetSopCalendar",
             "ListSopGroups", "SetSopGroupTags", "ListTasks", "GetTaskCompletion", "GetTask", "CompleteTask", "SkipTask",
+            // Funnels and cohorts (docs/funnels-cohorts.md).
+            "GetStandardFunnel", "ExportStandardFunnelCsv", "GetCustomFunnel", "ExportCustomFunnelCsv", "ListFunnelEvents",
+            "GetCohorts", "ExportCohortsCsv",
+            // end funnels and cohorts
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
