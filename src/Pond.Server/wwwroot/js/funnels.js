@@ -26,23 +26,24 @@
         var series = [];
         if (data.previous) {
             series.push({
-                name: data.labels.previous, type: "funnel", sort: "none", left: "10%", width: "80%", top: 10, bottom: 10,
+                name: data.labels.previous, type: "funnel", sort: "none", left: "3%", width: "48%", top: 10, bottom: 34,
                 min: 0, max: max, minSize: "4%", gap: 4, label: { show: false }, z: 1,
                 itemStyle: { color: grey, opacity: 0.5, borderWidth: 0 },
                 data: data.names.map(function (n, i) { return { name: n, value: data.previous[i] }; })
             });
         }
         series.push({
-            name: data.labels.current, type: "funnel", sort: "none", left: "10%", width: "80%", top: 10, bottom: 10,
+            name: data.labels.current, type: "funnel", sort: "none", left: "3%", width: "48%", top: 10, bottom: 34,
             min: 0, max: max, minSize: "4%", gap: 4, z: 2,
             label: {
-                position: "inside", color: "#fff", fontSize: 12,
+                position: "right", color: "#1d2b29", fontSize: 12,
                 formatter: function (p) {
                     var share = first ? " · " + percent(p.value / first) : "";
                     return p.name + "  " + p.value.toLocaleString() + share;
                 }
             },
-            itemStyle: { borderWidth: 0 },
+            itemStyle: { color: teal, borderWidth: 0 },
+            labelLine: { length: 12, lineStyle: { color: "#9aa7a5" } },
             data: data.names.map(function (n, i) {
                 return { name: n, value: data.current[i], itemStyle: { color: teal, opacity: 1 - i * 0.12 } };
             })
@@ -89,7 +90,7 @@
         element.style.height = Math.max(220, 60 + data.cohorts.length * 34) + "px";
         chartOf(element).setOption({
             animation: false,
-            grid: { left: 110, right: 20, top: 10, bottom: 60 },
+            grid: { left: 110, right: 20, top: 10, bottom: 80 },
             tooltip: { formatter: function (p) { return data.cohorts[p.value[1]] + " · " + data.months[p.value[0]] + ": " + format(p.value[2]); } },
             xAxis: { type: "category", data: data.months, splitArea: { show: true } },
             yAxis: { type: "category", data: data.cohorts, inverse: true, splitArea: { show: true } },
