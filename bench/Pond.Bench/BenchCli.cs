@@ -37,9 +37,11 @@ internal static class BenchCli
             return await LotteryAsync(args);
         if (args.Length > 0 && args[0] == "journeys")
             return await JourneysAsync(args);
+        if (args.Length > 0 && args[0] == "insight")
+            return await InsightAsync(args);
         if (args.Length == 0 || args[0] != "ingest")
         {
-            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000] | coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32] | points [--engine sqlite|postgres|both] [--requests 10000] [--clients 64] | flashsale [--engine sqlite|postgres|both] [--attempts 20000] [--clients 64] [--stock 5000] [--customers 20000] | referrals [--engine sqlite|postgres|both] [--adds 20000] [--participants 1000] | lottery [--engine sqlite|postgres|both] [--customers 5000] [--clients 64] | journeys [--engine sqlite|postgres|both] [--customers 1000000] [--baseline 5000]");
+            await Console.Error.WriteLineAsync("usage: Pond.Bench ingest [--engine sqlite|postgres|both] [--events 100000] [--senders 8] [--batch 100] [--process 30000] | callbacks [--events 20000] [--senders 8] | import [--rows 1000000] [--apply true|false] | scores [--engine sqlite|postgres|both] [--customers 1000000] | audience [--customers 1000000] [--events 20000000] [--runs 50] [--sql-runs 5] [--apply 50000] | coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32] | points [--engine sqlite|postgres|both] [--requests 10000] [--clients 64] | flashsale [--engine sqlite|postgres|both] [--attempts 20000] [--clients 64] [--stock 5000] [--customers 20000] | referrals [--engine sqlite|postgres|both] [--adds 20000] [--participants 1000] | lottery [--engine sqlite|postgres|both] [--customers 5000] [--clients 64] | journeys [--engine sqlite|postgres|both] [--customers 1000000] [--baseline 5000] | insight [--customers 1000000] [--events 20000000] [--runs 15] [--sql-runs 5]");
             return 2;
         }
 
@@ -240,6 +242,29 @@ internal static class BenchCli
         Console.WriteLine();
         Console.WriteLine(Journeys.JourneyBench.Table(settings, rows));
         return rows.All(r => r.Consistent) ? 0 : 1;
+    }
+
+    /// <summary>`insight [--customers 1000000] [--events 20000000] [--runs 15] [--sql-runs 5]` (PostgreSQL: rollups against direct SQL)</summary>
+    private static async Task<int> InsightAsync(string[] args)
+    {
+        var settings = new Analytics.InsightBench.Settings();
+        for (var i = 1; i + 1 < args.Length; i += 2)
+        {
+            var value = args[i + 1];
+            switch (args[i])
+            {
+                case "--customers": settings = settings with { Customers = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                case "--events": settings = settings with { Events = long.Parse(value, CultureInfo.InvariantCulture) }; break;
+                case "--runs": settings = settings with { Runs = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                case "--sql-runs": settings = settings with { SqlRuns = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}.");
+            }
+        }
+
+        var (rows, load) = await Analytics.InsightBench.RunAsync(settings);
+        Console.WriteLine();
+        Console.WriteLine(Analytics.InsightBench.Table(settings, rows, load));
+        return rows.All(r => r.Agree) ? 0 : 1;
     }
 
     /// <summary>`coupons [--engine sqlite|postgres|both] [--coupons 5000] [--clients 32]`</summary>

@@ -16,6 +16,7 @@ using Pond.Server.Content;
 using Pond.Ingestion;
 using Pond.Server.Components;
 using Pond.Server.Customers;
+using Pond.Server.Goals;
 using Pond.Server.Sop;
 using Pond.Server.Staff;
 using Pond.Server.Workspaces;
@@ -90,6 +91,7 @@ internal static class PondHost
         services.AddSopApi(options.RunEngines);
         services.AddJourneyConsole();
         services.AddAnalytics(options.RunEngines);
+        services.AddGoalsApi(options.RunEngines);
         services.AddFunnelsAndCohorts();
 
         configure?.Invoke(services);
@@ -116,6 +118,7 @@ internal static class PondHost
         app.MapCustomersApi();
         app.MapStaffApi();
         app.MapChannelAnalyticsApi();
+        app.MapInsightApi();
         app.MapHandoverApi();
         app.MapTagsApi();
         app.MapWorkspaceAdminApi();
@@ -143,6 +146,7 @@ internal static class PondHost
         app.MapContentApi();
         app.MapContentFragments();
         app.MapSopApi();
+        app.MapGoalsApi();
         app.MapFunnelsApi();
         app.MapCohortsApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();

@@ -12,6 +12,8 @@ public static class AnalyticsServices
     {
         services.TryAddSingleton<InsightRefresher>();
         services.TryAddSingleton<InsightReader>();
+        services.TryAddSingleton<OpsDashboard>();
+        services.TryAddSingleton<InsightReports>();
         if (runEngines)
             services.AddHostedService<InsightWorker>();
         return services;

@@ -36,6 +36,17 @@ public static class InsightMetrics
     /// <summary>First orders by whole days since the customer joined the pool (dim lag, key the days, capped).</summary>
     public const string FirstOrderLag = "first_order_lag";
 
+    /// <summary>
+    /// Of the day's adds, those not ended within 7 (30) days of the add, kept on the add's day. Only days at least
+    /// 7 (30) days old are mature; the reader counts those alone.
+    /// </summary>
+    public const string Kept7 = "kept7";
+
+    public const string Kept30 = "kept30";
+
+    /// <summary>Live relationships per staff member (and in all), snapshotted with the pool.</summary>
+    public const string Held = "held";
+
     /// <summary>Channel spend (fen) by the day it was booked on.</summary>
     public const string Spend = "spend";
 

@@ -7,10 +7,16 @@ namespace Pond.Analytics;
 /// <summary>Distinct private-domain buyers over a period, and those of them who bought at least once before.</summary>
 public sealed record BuyerCounts(long Buyers, long RepeatBuyers);
 
-/// <summary>The pool by depth (1 fan, 2 community, 3 friend) as of the snapshot taken on <see cref="Day"/>.</summary>
-public sealed record PoolSnapshot(DateOnly? Day, long Fans, long Community, long Friends)
+/// <summary>
+/// The pool by depth (1 fan, 2 community, 3 friend) as of the snapshot taken on <see cref="Day"/>, and the customers
+/// Pond knows but cannot reach (depth 0: seen only through the shop or an import).
+/// </summary>
+public sealed record PoolSnapshot(DateOnly? Day, long Fans, long Community, long Friends, long Unreached = 0)
 {
+    /// <summary>The pool: customers the brand can reach directly.</summary>
     public long Total => Fans + Community + Friends;
+
+    public long Known => Total + Unreached;
 }
 
 /// <summary>One cohort figure: the cohort (yyyymm joined), the day it happened on, and the value.</summary>
@@ -105,6 +111,13 @@ public sealed class InsightReader(Database database, InsightRefresher refresher,
         return new BuyerCounts(counts.Buyers, counts.RepeatBuyers);
     }
 
+    /// <summary>Takes today's pool snapshot when none was ever taken (a workspace the worker has not seen yet), so the pool has an anchor.</summary>
+    public async Task EnsurePoolSnapshotAsync(Guid workspaceId, DateOnly today)
+    {
+        if ((await PoolAsync(workspaceId, today)).Day is null)
+            await refresher.SnapshotPoolAsync(workspaceId);
+    }
+
     /// <summary>The latest pool snapshot taken on or before <paramref name="asOf"/>.</summary>
     public async Task<PoolSnapshot> PoolAsync(Guid workspaceId, DateOnly asOf)
     {
@@ -118,7 +131,7 @@ public sealed class InsightReader(Database database, InsightRefresher refresher,
                 "SELECT key, value FROM insight_daily WHERE workspace_id = @workspaceId AND metric = 'pool' AND dim = 'depth' AND day = @day",
                 new { workspaceId, day }))
             .ToDictionary(r => int.Parse(r.Key, CultureInfo.InvariantCulture), r => r.Value);
-        return new PoolSnapshot(InsightDays.FromKey(day.Value), depths.GetValueOrDefault(1), depths.GetValueOrDefault(2), depths.GetValueOrDefault(3));
+        return new PoolSnapshot(InsightDays.FromKey(day.Value), depths.GetValueOrDefault(1), depths.GetValueOrDefault(2), depths.GetValueOrDefault(3), depths.GetValueOrDefault(0));
     }
 
     /// <summary>

@@ -167,7 +167,7 @@ public sealed class InsightRefresher(Database database, TimeProvider clock, ILog
         // their first join ever (their cohort's) unless they had a relationship before.
         foreach (var add in await connection.QueryAsync<RelationshipRow>(
                      """
-                     SELECT a.carrier_kind, a.code_id, a.channel_id, a.staff_id,
+                     SELECT a.carrier_kind, a.code_id, a.channel_id, a.staff_id, a.acquired_at, a.ended_at,
                          (SELECT MIN(b.acquired_at) FROM acquisitions b WHERE b.customer_id = a.customer_id) AS joined_at,
                          EXISTS (SELECT 1 FROM acquisitions b WHERE b.customer_id = a.customer_id AND b.id <> a.id
                              AND (b.acquired_at < a.acquired_at OR (b.acquired_at = a.acquired_at AND b.id < a.id))
@@ -179,6 +179,10 @@ public sealed class InsightRefresher(Database database, TimeProvider clock, ILog
                      """, args, transaction))
         {
             daily.AddRelationship(InsightMetrics.Adds, add);
+            if (add.EndedAt is not { } ended || ended - add.AcquiredAt >= 7 * 86_400_000L)
+                daily.AddRelationship(InsightMetrics.Kept7, add);
+            if (add.EndedAt is not { } ended30 || ended30 - add.AcquiredAt >= 30 * 86_400_000L)
+                daily.AddRelationship(InsightMetrics.Kept30, add);
             if (!add.AlreadyIn)
                 daily.Add(InsightMetrics.PoolIn, InsightDims.Total, "");
             if (!add.SeenBefore)
@@ -188,7 +192,7 @@ public sealed class InsightRefresher(Database database, TimeProvider clock, ILog
         // A deletion takes the customer out of the pool when no other relationship of theirs outlives it.
         foreach (var deletion in await connection.QueryAsync<RelationshipRow>(
                      """
-                     SELECT a.carrier_kind, a.code_id, a.channel_id, a.staff_id,
+                     SELECT a.carrier_kind, a.code_id, a.channel_id, a.staff_id, a.acquired_at, a.ended_at,
                          (SELECT MIN(b.acquired_at) FROM acquisitions b WHERE b.customer_id = a.customer_id) AS joined_at,
                          EXISTS (SELECT 1 FROM acquisitions b WHERE b.customer_id = a.customer_id AND b.id <> a.id
                              AND b.acquired_at <= a.ended_at
@@ -267,7 +271,7 @@ public sealed class InsightRefresher(Database database, TimeProvider clock, ILog
 
         // The pool snapshot of a past day stays as it was taken; today's is retaken.
         await connection.ExecuteAsync(
-            "DELETE FROM insight_daily WHERE workspace_id = @workspaceId AND day = @day AND metric <> 'pool'", args, transaction);
+            "DELETE FROM insight_daily WHERE workspace_id = @workspaceId AND day = @day AND metric NOT IN ('pool', 'held')", args, transaction);
         await connection.ExecuteAsync("DELETE FROM insight_buyer_days WHERE workspace_id = @workspaceId AND day = @day", args, transaction);
         await connection.ExecuteAsync("DELETE FROM insight_cohort_days WHERE workspace_id = @workspaceId AND day = @day", args, transaction);
         await InsertAsync(connection, transaction,
@@ -287,11 +291,16 @@ public sealed class InsightRefresher(Database database, TimeProvider clock, ILog
     private static async Task WritePoolSnapshotAsync(DbConnection connection, DbTransaction transaction, Guid workspaceId, int day)
     {
         var depths = await connection.QueryAsync<DepthCount>(
-            "SELECT depth, COUNT(*) AS count FROM customers WHERE workspace_id = @workspaceId AND depth > 0 GROUP BY depth", new { workspaceId }, transaction);
-        await connection.ExecuteAsync("DELETE FROM insight_daily WHERE workspace_id = @workspaceId AND metric = 'pool' AND day = @day", new { workspaceId, day }, transaction);
+            "SELECT depth, COUNT(*) AS count FROM customers WHERE workspace_id = @workspaceId GROUP BY depth", new { workspaceId }, transaction);
+        await connection.ExecuteAsync("DELETE FROM insight_daily WHERE workspace_id = @workspaceId AND metric IN ('pool', 'held') AND day = @day", new { workspaceId, day }, transaction);
+        var held = await connection.QueryAsync<HeldCount>(
+            "SELECT staff_id, COUNT(*) AS count FROM acquisitions WHERE workspace_id = @workspaceId AND ended_at IS NULL GROUP BY staff_id", new { workspaceId }, transaction);
         await connection.ExecuteAsync(
-            "INSERT INTO insight_daily (workspace_id, metric, dim, day, key, value) VALUES (@workspaceId, 'pool', 'depth', @day, @Key, @Count)",
-            depths.Select(d => new { workspaceId, day, Key = d.Depth.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Count }), transaction);
+            "INSERT INTO insight_daily (workspace_id, metric, dim, day, key, value) VALUES (@workspaceId, @Metric, @Dim, @day, @Key, @Count)",
+            depths.Select(d => new { Metric = InsightMetrics.Pool, Dim = InsightDims.Depth, Key = d.Depth.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Count })
+                .Concat(held.Select(h => new { Metric = InsightMetrics.Held, Dim = InsightDims.Staff, Key = h.StaffId?.ToString() ?? "", h.Count }))
+                .Append(new { Metric = InsightMetrics.Held, Dim = InsightDims.Total, Key = "", Count = held.Sum(h => h.Count) })
+                .Select(r => new { workspaceId, day, r.Metric, r.Dim, r.Key, r.Count }), transaction);
     }
 
     /// <summary>
@@ -374,6 +383,8 @@ public sealed class InsightRefresher(Database database, TimeProvider clock, ILog
         public Guid? CodeId { get; init; }
         public Guid? ChannelId { get; init; }
         public Guid? StaffId { get; init; }
+        public long AcquiredAt { get; init; }
+        public long? EndedAt { get; init; }
         public long? JoinedAt { get; init; }
         public bool AlreadyIn { get; init; }
         public bool SeenBefore { get; init; }
@@ -403,6 +414,12 @@ public sealed class InsightRefresher(Database database, TimeProvider clock, ILog
     {
         public Guid ChannelId { get; init; }
         public long AmountFen { get; init; }
+    }
+
+    private sealed class HeldCount
+    {
+        public Guid? StaffId { get; init; }
+        public long Count { get; init; }
     }
 
     private sealed class DepthCount

@@ -90,10 +90,15 @@ internal static class Acquisitions
         }
     }
 
-    public static Task EndedAsync(DbConnection connection, DbTransaction transaction, Guid customerId, Guid carrierId, string endedBy, DateTimeOffset occurredAt) =>
-        connection.ExecuteAsync(
-            "UPDATE acquisitions SET ended_at = @occurredAt, ended_by = @endedBy WHERE customer_id = @customerId AND carrier_id = @carrierId AND ended_at IS NULL",
+    public static async Task EndedAsync(
+        DbConnection connection, DbTransaction transaction, Guid workspaceId, Guid customerId, Guid carrierId, string endedBy, DateTimeOffset occurredAt, DateTimeOffset now)
+    {
+        var acquiredAt = await connection.QueryAsync<DateTimeOffset>(
+            "UPDATE acquisitions SET ended_at = @occurredAt, ended_by = @endedBy WHERE customer_id = @customerId AND carrier_id = @carrierId AND ended_at IS NULL RETURNING acquired_at",
             new { customerId, carrierId, endedBy, occurredAt }, transaction);
+        // The add's own day counts how many of its adds were kept 7 and 30 days (channel retention): it changes too.
+        await Analytics.InsightDirty.MarkAsync(connection, transaction, acquiredAt.Select(at => (workspaceId, at)), now);
+    }
 
     private const string CodeSelect =
         """

@@ -372,7 +372,7 @@ public sealed class EventProcessor(
                         UPDATE relationships SET state = 'ended', ended_at = @occurredAt, ended_by = @endedBy
                         WHERE customer_id = @customerId AND carrier_id = @carrierId AND state = 'active'
                         """, new { customerId = customer.Id, carrierId, occurredAt, endedBy }, transaction);
-                    await Acquisitions.EndedAsync(connection, transaction, customer.Id, carrierId, endedBy, occurredAt);
+                    await Acquisitions.EndedAsync(connection, transaction, customer.WorkspaceId, customer.Id, carrierId, endedBy, occurredAt, now);
                     await ReferralAsync(connection, transaction, customer.WorkspaceId, touched, now, work => Fission.ReferralEngine.LeftAsync(work, customer.Id, carrierId, occurredAt));
                 }
 

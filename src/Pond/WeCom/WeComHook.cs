@@ -154,9 +154,10 @@ internal sealed class WeComHook(
             await connection.ExecuteAsync(
                 "UPDATE relationships SET state = 'ended', ended_at = @at, ended_by = 'system' WHERE carrier_id = @carrierId AND state = 'active'",
                 new { carrierId, at = callback.CreatedAt }, transaction);
-            await connection.ExecuteAsync(
-                "UPDATE acquisitions SET ended_at = @at, ended_by = 'system' WHERE carrier_id = @carrierId AND ended_at IS NULL", new { carrierId, at = callback.CreatedAt }, transaction);
-            await Analytics.InsightDirty.MarkAsync(connection, transaction, workspaceId, callback.CreatedAt, now);
+            var acquiredAt = await connection.QueryAsync<DateTimeOffset>(
+                "UPDATE acquisitions SET ended_at = @at, ended_by = 'system' WHERE carrier_id = @carrierId AND ended_at IS NULL RETURNING acquired_at",
+                new { carrierId, at = callback.CreatedAt }, transaction);
+            await Analytics.InsightDirty.MarkAsync(connection, transaction, acquiredAt.Select(at => (workspaceId, at)).Append((workspaceId, callback.CreatedAt)), now);
             foreach (var customerId in members)
             {
                 await connection.ExecuteAsync("UPDATE customers SET depth = @depth, updated_at = @now WHERE id = @customerId",

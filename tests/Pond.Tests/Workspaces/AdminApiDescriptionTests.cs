@@ -70,6 +70,8 @@ public sealed class AdminApiDescriptionTests
             // end content library
             "ListSopPlans", "CreateSopPlan", "GetSopPlan", "UpdateSopPlan", "PauseSopPlan", "ResumeSopPlan", "DeleteSopPlan", "GetSopCalendar",
             "ListSopGroups", "SetSopGroupTags", "ListTasks", "GetTaskCompletion", "GetTask", "CompleteTask", "SkipTask",
+            // Goals (docs/goals.md).
+            "ListGoals", "CreateGoal", "GetGoal", "UpdateGoal", "DeleteGoal", "ExportGoalMonthsCsv",
             // Funnels and cohorts (docs/funnels-cohorts.md).
             "GetStandardFunnel", "ExportStandardFunnelCsv", "GetCustomFunnel", "ExportCustomFunnelCsv", "ListFunnelEvents",
             "GetCohorts", "ExportCohortsCsv",
