@@ -2,7 +2,7 @@
 # Runs Pond's whole test suite (unit, integration on SQLite and PostgreSQL, browser tests in Chromium).
 # Installs what the tests need when it is missing: a PostgreSQL server (the tests start their own
 # throwaway cluster), Debian's Chromium with CJK fonts, zbar (reads QR codes back), and the console's npm
-# packages (restored by the build). The CJK fonts are also what invitation posters are drawn with (Pond.Tests checks them).
+# packages (restored by the build), and SciPy (the reference for the experiment statistics). The CJK fonts are also what invitation posters are drawn with (Pond.Tests checks them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
+# SciPy is the reference the experiment statistics are checked against (Debian's python3, not a pyenv one).
+/usr/bin/python3 -c 'import scipy' >/dev/null 2>&1 || missing+=(python3-scipy)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing test prerequisites: ${missing[*]}"
   sudo_cmd=""

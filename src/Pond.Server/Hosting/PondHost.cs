@@ -13,6 +13,7 @@ using Pond.Server.Auth;
 using Pond.Server.Channels;
 using Pond.Server.Commerce;
 using Pond.Server.Content;
+using Pond.Server.Experiments;
 using Pond.Ingestion;
 using Pond.Server.Components;
 using Pond.Server.Customers;
@@ -92,6 +93,7 @@ internal static class PondHost
         services.AddJourneyConsole();
         services.AddAnalytics(options.RunEngines);
         services.AddGoalsApi(options.RunEngines);
+        services.AddExperimentsApi();
         services.AddFunnelsAndCohorts();
 
         configure?.Invoke(services);
@@ -147,6 +149,8 @@ internal static class PondHost
         app.MapContentFragments();
         app.MapSopApi();
         app.MapGoalsApi();
+        app.MapExperimentsApi();
+        app.MapExperimentFragments();
         app.MapFunnelsApi();
         app.MapCohortsApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
