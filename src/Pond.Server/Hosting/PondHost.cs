@@ -6,6 +6,7 @@ using Pond.Audience.Scores;
 using Pond.Server.Account;
 using Pond.Server.Activities;
 using Pond.Server.Fission;
+using Pond.Server.Insight;
 using Pond.Server.Journeys;
 using Pond.Server.Audience;
 using Pond.Server.Auth;
@@ -21,7 +22,6 @@ using Pond.Server.Sop;
 using Pond.Server.Staff;
 using Pond.Server.Workspaces;
 using Pond.Server.Ingestion;
-using Pond.Server.Insight;
 using Pond.Server.Loyalty;
 using Pond.Server.Messaging;
 using Pond.Storage;
@@ -94,6 +94,7 @@ internal static class PondHost
         services.AddAnalytics(options.RunEngines);
         services.AddGoalsApi(options.RunEngines);
         services.AddExperimentsApi();
+        services.AddFunnelsAndCohorts();
 
         configure?.Invoke(services);
 
@@ -150,6 +151,8 @@ internal static class PondHost
         app.MapGoalsApi();
         app.MapExperimentsApi();
         app.MapExperimentFragments();
+        app.MapFunnelsApi();
+        app.MapCohortsApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
 
         app.MapAccount();

@@ -74,6 +74,10 @@ public sealed class AdminApiDescriptionTests
             "ListSopGroups", "SetSopGroupTags", "ListTasks", "GetTaskCompletion", "GetTask", "CompleteTask", "SkipTask",
             // Goals (docs/goals.md).
             "ListGoals", "CreateGoal", "GetGoal", "UpdateGoal", "DeleteGoal", "ExportGoalMonthsCsv",
+            // Funnels and cohorts (docs/funnels-cohorts.md).
+            "GetStandardFunnel", "ExportStandardFunnelCsv", "GetCustomFunnel", "ExportCustomFunnelCsv", "ListFunnelEvents",
+            "GetCohorts", "ExportCohortsCsv",
+            // end funnels and cohorts
         ], ignoreOrder: true);
         foreach (var (path, method, operation) in operations)
         {
