@@ -99,6 +99,47 @@ internal sealed class DirectSql(string connectionString, Guid workspaceId, TimeZ
         return rows.Select(r => new StaffFigures(r.Id, r.Held, r.Adds, r.Deletions, r.Orders, r.FirstOrders, r.GmvFen / 100m)).ToList();
     }
 
+    public sealed record CohortFigures(string Cohort, long Size, decimal Gmv);
+
+    /// <summary>The standard funnel's stages: reached, added (not group joins), joined a group, first orders, repeat buyers.</summary>
+    public async Task<List<long>> FunnelAsync(InsightPeriod period)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        var (s, e) = Bounds(period);
+        var counts = await PeriodAsync(connection, period);
+        var adds = (await connection.QueryAsync<KeyCount>(
+            """
+            SELECT CASE WHEN carrier_kind = 'group_chat' THEN 'group' ELSE 'other' END AS key, COUNT(*) AS count
+            FROM acquisitions WHERE workspace_id = @workspaceId AND acquired_at >= @s AND acquired_at < @e GROUP BY 1
+            """, new { workspaceId, s, e })).ToDictionary(r => r.Key, r => r.Count);
+        return [counts.Visits + counts.FissionVisits, adds.GetValueOrDefault("other"), adds.GetValueOrDefault("group"), counts.FirstOrders, counts.RepeatBuyers];
+    }
+
+    /// <summary>Per join month (a customer's first acquisition, in the workspace's zone): the cohort's size and all its private-domain GMV so far.</summary>
+    public async Task<List<CohortFigures>> CohortsAsync(int fromMonth, int toMonth)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        var rows = (await connection.QueryAsync<CohortRow>(
+            """
+            WITH joined AS (
+                SELECT customer_id, to_char(to_timestamp(MIN(acquired_at) / 1000.0) AT TIME ZONE @zone, 'YYYYMM')::int AS cohort
+                FROM acquisitions WHERE workspace_id = @workspaceId GROUP BY customer_id)
+            SELECT j.cohort, COUNT(*) AS size,
+                COALESCE(SUM((SELECT SUM(o.paid - o.refunded) FROM orders o WHERE o.customer_id = j.customer_id AND o.private_domain)), 0) AS gmv_fen
+            FROM joined j WHERE j.cohort >= @fromMonth AND j.cohort <= @toMonth GROUP BY j.cohort ORDER BY j.cohort
+            """, new { workspaceId, zone = zone.Id, fromMonth, toMonth }, commandTimeout: 0)).ToDictionary(r => r.Cohort);
+        var figures = new List<CohortFigures>();
+        for (var month = fromMonth; month <= toMonth; month = month % 100 == 12 ? month + 89 : month + 1)
+        {
+            var row = rows.GetValueOrDefault(month);
+            figures.Add(new CohortFigures($"{month / 100:0000}-{month % 100:00}", row?.Size ?? 0, (row?.GmvFen ?? 0) / 100m));
+        }
+
+        return figures;
+    }
+
     private async Task<PeriodCounts> PeriodAsync(NpgsqlConnection connection, InsightPeriod period)
     {
         var (s, e) = Bounds(period);
@@ -128,6 +169,13 @@ internal sealed class DirectSql(string connectionString, Guid workspaceId, TimeZ
 
     private (long Start, long End) Bounds(InsightPeriod period) =>
         (InsightDays.Start(period.From, zone).ToUnixTimeMilliseconds(), InsightDays.Start(period.To.AddDays(1), zone).ToUnixTimeMilliseconds());
+
+    private sealed class CohortRow
+    {
+        public int Cohort { get; init; }
+        public long Size { get; init; }
+        public long GmvFen { get; init; }
+    }
 
     private sealed class KeyCount
     {

@@ -82,6 +82,18 @@ internal static class InsightBench
             async () => staff = await reports.StaffAsync(workspace.Id, period.From, period.To),
             () => direct.StaffAsync(period),
             figures => Agree("staff", staff!, figures)));
+        StandardFunnelReport? funnel = null;
+        rows.Add(await CompareAsync("standard funnel (30 days, by channel)", settings,
+            async () => funnel = await services.GetRequiredService<StandardFunnels>().StandardFunnelAsync(workspace.Id, new FunnelPeriod(period.From, period.To), FunnelBreakdowns.Channel),
+            () => direct.FunnelAsync(period),
+            figures => Same("funnel", funnel!.Steps.Select(s => s.Count).ToList(), figures)));
+        var toMonth = InsightDays.MonthKey(today);
+        var fromMonth = InsightDays.MonthKey(today.AddMonths(-13));
+        CohortReport? cohorts = null;
+        rows.Add(await CompareAsync("cohorts (14 join months, retention, repurchase, LTV)", settings,
+            async () => cohorts = await services.GetRequiredService<Cohorts>().CohortsAsync(workspace.Id, fromMonth, toMonth),
+            () => direct.CohortsAsync(fromMonth, toMonth),
+            figures => Same("cohorts", cohorts!.Rows.Select(r => new DirectSql.CohortFigures(r.Cohort, r.Size, r.Cells[^1].Gmv)).ToList(), figures)));
         return (rows, loadLine);
     }
 
