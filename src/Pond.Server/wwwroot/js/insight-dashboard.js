@@ -20,7 +20,7 @@
             series: [
                 { name: s.names.adds, type: "bar", data: s.adds, barMaxWidth: 18 },
                 { name: s.names.deletions, type: "bar", data: s.deletions, barMaxWidth: 18 },
-                { name: s.names.gmv, type: "line", yAxisIndex: 1, data: s.gmv, symbolSize: 4, smooth: true }
+                { name: s.names.gmv, type: "line", yAxisIndex: 1, data: s.gmv, symbolSize: 4 }
             ]
         });
         return chart;
