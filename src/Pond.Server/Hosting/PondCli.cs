@@ -255,12 +255,13 @@ internal static class PondCli
             // Their orders are on the event log; a server applies them, and `serve --demo` does so at once.
             if (services.GetService<Pond.Ingestion.EventProcessor>() is { } processor)
                 await processor.ProcessPendingAsync(cancellationToken: cancellationToken);
+            await DemoExperiments.SetUpAsync(services, result.Workspace.Id);
             var insight = await DemoInsight.SetUpAsync(services, result.Workspace.Id, cancellationToken);
             await DemoGoals.SetUpAsync(services, result.Workspace.Id);
             AnsiConsole.MarkupLine("Coupons issued to the demo segments and some redeemed; a flash sale and a group buy are running.");
             AnsiConsole.MarkupLineInterpolated($"Journeys: {journeys.Journeys.Count} from the templates, {journeys.Enrolled:N0} customers enrolled, {journeys.Orders:N0} of them bought, {journeys.Steps:N0} steps taken; SOP plans, staff tasks, the content library and the outbox are filled.");
             AnsiConsole.MarkupLineInterpolated(
-                $"Insight, last 30 days: GMV ¥{insight.Current.Gmv:N2} (¥{insight.Previous.Gmv:N2} the 30 before), {insight.Current.Buyers:N0} buyers, {insight.Current.Adds:N0} adds, {insight.Current.Deletions:N0} deletions; a yearly goal is set.");
+                $"Insight, last 30 days: GMV ¥{insight.Current.Gmv:N2} (¥{insight.Previous.Gmv:N2} the 30 before), {insight.Current.Buyers:N0} buyers, {insight.Current.Adds:N0} adds, {insight.Current.Deletions:N0} deletions; a yearly goal is set; an A/B test of two package-card hooks has its verdict.");
             AnsiConsole.MarkupLineInterpolated($"Sign in as [bold]{DemoCatalog.OwnerEmail}[/] / [bold]{DemoCatalog.Password}[/] (also {DemoCatalog.StaffEmail}, {DemoCatalog.AnalystEmail}).");
             AnsiConsole.MarkupLineInterpolated($"Tracking API write key: [bold]{result.WriteKey}[/]   Admin API secret key: [bold]{result.SecretKey}[/]");
             return 0;
