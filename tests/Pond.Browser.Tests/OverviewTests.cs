@@ -38,8 +38,8 @@ public sealed class OverviewTests(BrowserFixture fixture)
         await Expect(page.Locator(".stat", new() { HasText = "社群" }).Locator(".stat-value")).ToHaveTextAsync("1");
         await Expect(page.Locator(".stat", new() { HasText = "粉丝" }).Locator(".stat-value")).ToHaveTextAsync("1");
         await Expect(page.Locator(".stat").First).ToContainTextAsync("近 7 天新增 2");
-        await Expect(page.Locator("table.table tbody tr").First).ToContainTextAsync("王小姐");
-        await Expect(page.Locator("table.table")).Not.ToContainTextAsync("别家客户");
+        await Expect(page.GetByTestId("newest-customers").Locator("tbody tr").First).ToContainTextAsync("王小姐");
+        await Expect(page.GetByTestId("newest-customers")).Not.ToContainTextAsync("别家客户");
 
         foreach (var (culture, button) in new[] { ("zh-CN", "中文"), ("en", "EN") })
         {

@@ -146,7 +146,9 @@ internal sealed class ExperimentResults(Database database, TimeProvider clock)
             """,
             new
             {
-                workspaceId = experiment.WorkspaceId, from, to, yes = true, windowMs = (long)window.TotalMilliseconds,
+                // WeCom stamps an add to the second: an add in the second the experiment started must not fall before it.
+                workspaceId = experiment.WorkspaceId, from = DateTimeOffset.FromUnixTimeSeconds(from.ToUnixTimeSeconds()), to, yes = true,
+                windowMs = (long)window.TotalMilliseconds,
                 codes = database.IsSqlite ? (object)JsonSerializer.Serialize(codes) : codes,
             });
         foreach (var add in adds)

@@ -150,6 +150,9 @@ internal static class ExperimentDisplay
 
     public static string P(double? value) => value is not { } p ? "—" : p < 0.0001 ? "< 0.0001" : p.ToString("0.0000", CultureInfo.InvariantCulture);
 
+    /// <summary>The p-value as a sentence states it: "p = 0.0123", or "p < 0.0001" when it is tiny.</summary>
+    public static string PStatement(double? value) => value is { } p && p < 0.0001 ? "p < 0.0001" : "p = " + P(value);
+
     public static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     public static string VerdictClass(string kind) => kind switch
