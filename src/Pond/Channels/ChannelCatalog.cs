@@ -636,11 +636,11 @@ internal sealed class ChannelCatalog(
 /// <summary>Days are stored as yyyymmdd numbers in the workspace's zone.</summary>
 internal static class Days
 {
-    public static int ToNumber(DateOnly day) => (day.Year * 10000) + (day.Month * 100) + day.Day;
+    public static int ToNumber(DateOnly day) => Analytics.InsightDays.Key(day);
 
-    public static DateOnly FromNumber(int number) => new(number / 10000, number / 100 % 100, number % 100);
+    public static DateOnly FromNumber(int number) => Analytics.InsightDays.FromKey(number);
 
-    public static DateOnly Local(DateTimeOffset at, TimeZoneInfo zone) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, zone).DateTime);
+    public static DateOnly Local(DateTimeOffset at, TimeZoneInfo zone) => Analytics.InsightDays.Of(at, zone);
 
     /// <summary>The UTC instant a local day starts.</summary>
     public static DateTimeOffset Start(DateOnly day, TimeZoneInfo zone)
